@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs Strom's tests and prints one closing line "N passed, N failed".
+#   t/run_tests.sh unit     GoogleTest unit binaries + fuzz corpus replay
+#   t/run_tests.sh all      the above + integration tests (real server, real clients)
+# Environment: O (build dir, default objs), TEST_FILTER (substring of test files to run).
+set -u
+cd "$(dirname "$0")/.."
+O=${O:-objs}
+mode=${1:-all}
+passed=0
+failed=0
+failures=()
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+for bin in "$O"/asan/t/*_test; do
+    [ -x "$bin" ] || continue
+    case "$bin" in *"${TEST_FILTER:-}"*) ;; *) continue ;; esac
+    out=$("$bin" --gtest_brief=1 2>&1)
+    rc=$?
+    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    p=${p:-0}; f=${f:-0}
+    if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ $rc -ne 0 ]; then
+        printf '%s\n' "$out" | tail -n 60
+        failures+=("$(basename "$bin")")
+    fi
+    echo "unit $(basename "$bin"): $p passed, $f failed"
+done
+
+for bin in "$O"/asan/fuzz/*_replay; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin" _replay)
+    case "$name" in *"${TEST_FILTER:-}"*) ;; *) continue ;; esac
+    if out=$("$bin" "t/fuzz/corpus/$name" 2>&1); then
+        passed=$((passed + 1))
+        echo "fuzz-replay $name: $(printf '%s\n' "$out" | tail -1)"
+    else
+        failed=$((failed + 1))
+        failures+=("fuzz-replay $name")
+        printf '%s\n' "$out" | tail -n 40
+    fi
+done
+
+if [ "$mode" = all ]; then
+    for py in t/integration/test_*.py; do
+        [ -f "$py" ] || continue
+        case "$py" in *"${TEST_FILTER:-}"*) ;; *) continue ;; esac
+        out=$(STROM_OBJS="$O" python3 -m unittest -v "$py" 2>&1)
+        rc=$?
+        p=$(printf '%s\n' "$out" | grep -cE '\.\.\. (ok|skipped)')
+        f=$(printf '%s\n' "$out" | grep -cE '\.\.\. (FAIL|ERROR)')
+        if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+        passed=$((passed + p)); failed=$((failed + f))
+        if [ $rc -ne 0 ]; then
+            printf '%s\n' "$out" | tail -n 80
+            failures+=("$py")
+        fi
+        echo "integration $(basename "$py"): $p passed, $f failed"
+    done
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
