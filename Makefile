@@ -20,7 +20,7 @@ WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
 BASEFLAGS := $(CXXSTD) $(WARN) -g -I. -D_GNU_SOURCE -pthread
 NOEXC    := -fno-exceptions -fno-rtti
 OPT      := -O2
-SANFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRCS  := $(filter-out core/main.cc,$(wildcard core/*.cc rtmp/*.cc modules/*.cc))
 MAIN_SRCS := core/main.cc
@@ -90,7 +90,7 @@ test: check-layers test-bins
 	@O=$(O) t/run_tests.sh all
 
 # --- fuzzing (clang, libFuzzer) ---------------------------------------------------
-FUZZ_FLAGS := $(CXXSTD) -g -O1 -I. -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_FLAGS := $(CXXSTD) -g -O1 -I. -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr
 FUZZ_LIB_OBJS := $(patsubst %.cc,$(O)/fuzz/%.o,$(LIB_SRCS))
 FUZZ_BINS := $(patsubst %,$(O)/fuzz/%_fuzz,$(FUZZ_NAMES))
 
