@@ -47,6 +47,7 @@ public:
     uint64_t id() const { return id_; }
     int fd() const { return fd_.get(); }
     EventLoop& loop() const { return *loop_; }
+    ConnectionTable& table() const { return *table_; }
     const char* peer_text() const { return peer_text_; }
     const sockaddr_storage& peer() const { return peer_; }
     bool closing() const { return closing_; }

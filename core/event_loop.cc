@@ -178,6 +178,14 @@ Rc EventLoop::run_once(int max_wait_ms)
     return Rc::ok;
 }
 
+void EventLoop::abandon_after_fork()
+{
+    sigreg_.abandon();
+    sigfd_.reset();
+    ep_.reset();
+    sigh_ = nullptr;
+}
+
 void EventLoop::run()
 {
     while (!stopping_) {

@@ -41,6 +41,9 @@ public:
     Rc add(EventLoop& loop, int fd, uint32_t events, IoHandler* h);
     void reset();
     bool active() const { return loop_ != nullptr; }
+    // In a forked child: forget the registration without touching the epoll set,
+    // which the child shares with its parent.
+    void abandon() { loop_ = nullptr; }
 
 private:
     EventLoop* loop_ = nullptr;
@@ -103,6 +106,9 @@ public:
     // I/O, expire timers, run posted events, destroy what died.
     Rc run_once(int max_wait_ms = -1);
     void run();
+    // In a forked child: close this loop's fds without deregistering anything (the
+    // epoll instance is shared with the parent). The object must not be used after.
+    void abandon_after_fork();
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }
     uint64_t iterations() const { return iterations_; }
