@@ -126,7 +126,7 @@ check-layers:
 
 run: $(O)/strom
 	@mkdir -p logs
-	$(O)/strom -p $(CURDIR)/ -c conf/strom.conf -g "daemon off;"
+	$(O)/strom -p $(CURDIR)/ -c conf/strom.conf -g "daemon off; error_log stderr info;"
 
 bench: all
 	t/bench/run.sh

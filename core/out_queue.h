@@ -29,6 +29,7 @@ public:
     uint32_t count() const { return count_; }
     uint32_t capacity() const { return capacity_; }
     size_t bytes() const { return bytes_; }
+    size_t max_bytes() const { return max_bytes_; }
     uint8_t back_tag() const;
 
     // Fills iov with up to max pieces of the queued data (the front entry from its

@@ -1,0 +1,226 @@
+#include "modules/live_module.h"
+
+#include "core/conf_block.h"
+#include "core/conf_context.h"
+#include "core/conf_node.h"
+#include "core/conf_setters.h"
+#include "core/conf_value.h"
+#include "core/log.h"
+#include "modules/live_stream.h"
+#include "rtmp/rtmp_core_module.h"
+
+namespace strom::mod {
+
+using rtmp::Next;
+using rtmp::NetStream;
+using rtmp::PlayCmd;
+using rtmp::PublishCmd;
+using rtmp::Session;
+using rtmp::Status;
+
+LiveModule live_module;
+
+namespace {
+
+// gop_cache_max FRAMES [BYTES]
+const char* set_gop_cache_max(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<LiveConf*>(conf);
+    if (c->gop_cache_max_frames) return "is duplicate";
+    uint64_t frames = 0, bytes = 0;
+    if (!parse_uint(d.args[0], &frames) || frames == 0 || frames > 1000000) return cx.invalid(d, 0);
+    c->gop_cache_max_frames = uint32_t(frames);
+    if (d.args.size() > 1) {
+        if (!parse_size(d.args[1], &bytes) || bytes == 0) return cx.invalid(d, 1);
+        c->gop_cache_max_bytes = bytes;
+    }
+    return nullptr;
+}
+
+using L = LiveConf;
+constexpr uint32_t kAny = kCtxRtmpAny;
+
+constexpr Directive kDirectives[] = {
+    {"live", kAny, ArgShape::flag(), set_flag<&L::live>},
+    {"gop_cache", kAny, ArgShape::flag(), set_flag<&L::gop_cache>},
+    {"gop_cache_max", kAny, ArgShape::range(1, 2), set_gop_cache_max},
+    {"publisher_takeover", kAny, ArgShape::flag(), set_flag<&L::publisher_takeover>},
+    {"drop_idle_publisher", kAny, ArgShape::n(1), set_msec<&L::drop_idle_publisher>},
+    {"idle_streams", kAny, ArgShape::flag(), set_flag<&L::idle_streams>},
+    {"publish_notify", kAny, ArgShape::flag(), set_flag<&L::publish_notify>},
+    {"play_restart", kAny, ArgShape::flag(), set_flag<&L::play_restart>},
+    {"wait_key", kAny, ArgShape::flag(), set_flag<&L::wait_key>},
+    {"wait_video", kAny, ArgShape::flag(), set_flag<&L::wait_video>},
+    {"sync", kAny, ArgShape::n(1), set_msec<&L::sync>},
+    {"interleave", kAny, ArgShape::flag(), set_flag<&L::interleave>},
+    {"send_merge", kAny, ArgShape::n(1), set_msec<&L::send_merge, 0, 1000>},
+    {"play_timeout", kAny, ArgShape::n(1), set_msec<&L::play_timeout>},
+};
+
+// Pause on a live stream: no frames while paused, and resume on a keyframe.
+class LivePlayControl final : public rtmp::PlayControl {
+public:
+    void pause(Session&, NetStream& ns, bool paused, double) override
+    {
+        auto* p = static_cast<LivePlayer*>(ns.ctx[size_t(live_module.index)]);
+        if (p && !paused) p->waiting_key = true;
+    }
+    Rc seek(Session&, NetStream&, double) override { return Rc::declined; }
+};
+LivePlayControl live_control;
+
+const LiveConf& conf_of(const Session& s) { return s.app()->conf<LiveConf>(live_module); }
+
+std::string stream_key(const Session& s, const std::string& name) { return s.app_name() + "/" + name; }
+
+}  // namespace
+
+std::span<const Directive> LiveModule::directives() const { return kDirectives; }
+
+std::unique_ptr<ConfBase> LiveModule::create_conf(ConfLevel level)
+{
+    if (level == ConfLevel::main) return nullptr;
+    return std::make_unique<LiveConf>();
+}
+
+const char* LiveModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel)
+{
+    auto& c = *static_cast<LiveConf*>(child);
+    auto& p = *static_cast<const LiveConf*>(parent);
+    merge_value(c.live, p.live, false);
+    merge_value(c.gop_cache, p.gop_cache, true);
+    merge_value(c.gop_cache_max_frames, p.gop_cache_max_frames, 2500u);
+    merge_value(c.gop_cache_max_bytes, p.gop_cache_max_bytes, uint64_t(32) << 20);
+    merge_value(c.publisher_takeover, p.publisher_takeover, false);
+    merge_value(c.drop_idle_publisher, p.drop_idle_publisher, uint64_t(0));
+    merge_value(c.idle_streams, p.idle_streams, true);
+    merge_value(c.publish_notify, p.publish_notify, false);
+    merge_value(c.play_restart, p.play_restart, false);
+    merge_value(c.wait_key, p.wait_key, true);
+    merge_value(c.wait_video, p.wait_video, false);
+    merge_value(c.sync, p.sync, uint64_t(300));
+    merge_value(c.interleave, p.interleave, false);
+    merge_value(c.send_merge, p.send_merge, uint64_t(0));
+    merge_value(c.play_timeout, p.play_timeout, uint64_t(10000));
+    return nullptr;
+}
+
+Rc LiveModule::postconfiguration(Cycle& cycle)
+{
+    rtmp::Hooks& h = rtmp::hooks(cycle);
+    h.publish.add<&LiveModule::on_publish>(this);
+    h.play.add<&LiveModule::on_play>(this);
+    h.media.push_back(rtmp::MediaHandler::bind<&LiveModule::on_media>(this));
+    h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&LiveModule::on_close_stream>(this));
+    return Rc::ok;
+}
+
+LiveStream* LiveModule::find(const std::string& key)
+{
+    auto it = streams_.find(key);
+    return it == streams_.end() ? nullptr : it->second.get();
+}
+
+void LiveModule::release_if_unused(LiveStream* st)
+{
+    if (st && st->unused()) streams_.erase(st->key());
+}
+
+Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
+{
+    const LiveConf& lc = conf_of(s);
+    if (!*lc.live) return next(s, cmd);
+    std::string key = stream_key(s, cmd.name);
+    LiveStream* st = find(key);
+    if (st && st->has_publisher()) {
+        Session* old = st->publisher();
+        if (!*lc.publisher_takeover || old == &s) {
+            STROM_LOG(error, s.id(), "publish \"%s\" from %s rejected: already publishing (session *%llu)",
+                      key.c_str(), s.peer(), (unsigned long long)old->id());
+            return s.reject(cmd, Status::publish_bad_name, "Stream " + cmd.name + " is already publishing.");
+        }
+        STROM_LOG(info, s.id(), "publish \"%s\" from %s takes over from session *%llu", key.c_str(),
+                  s.peer(), (unsigned long long)old->id());
+        for (auto& ons : old->streams()) {
+            if (ons->role == NetStream::Role::publishing && ons->ctx[size_t(index)] == st) {
+                old->end_stream(*ons, true);
+            }
+        }
+        old->conn().close_after_flush("publisher taken over");
+    }
+    Rc rc = next(s, cmd);
+    NetStream* ns = s.stream(cmd.msid);
+    if (!ns || ns->role != NetStream::Role::publishing) return rc;
+    st = find(key);
+    if (!st) {
+        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*s.server()).chunk_size.value());
+        st = owned.get();
+        streams_.emplace(key, std::move(owned));
+    }
+    st->set_conf(lc);
+    ns->ctx[size_t(index)] = st;
+    st->attach_publisher(s, *ns);
+    return rc;
+}
+
+Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
+{
+    const LiveConf& lc = conf_of(s);
+    if (!*lc.live) return next(s, cmd);
+    std::string key = stream_key(s, cmd.name);
+    LiveStream* st = find(key);
+    if ((!st || !st->has_publisher()) && !*lc.idle_streams) {
+        STROM_LOG(info, s.id(), "play \"%s\" from %s: not published (idle_streams off)", key.c_str(), s.peer());
+        (void)s.reject(cmd, Status::play_stream_not_found);
+        s.conn().close_after_flush("stream not found");
+        return Rc::done;
+    }
+    NetStream* ns = s.stream(cmd.msid);
+    if (!ns) return s.reject(cmd, Status::play_failed);
+    if (!st) {
+        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*s.server()).chunk_size.value());
+        st = owned.get();
+        streams_.emplace(key, std::move(owned));
+    }
+    auto* p = new LivePlayer;
+    p->s = &s;
+    p->ns = ns;
+    ns->role = NetStream::Role::playing;
+    ns->type = "live";
+    ns->started_ms = s.loop().now();
+    ns->bytes = 0;
+    ns->dropped = 0;
+    ns->control = &live_control;
+    ns->ctx[size_t(index)] = p;
+    STROM_LOG(info, s.id(), "play \"%s\" from %s%s", key.c_str(), s.peer(),
+              st->has_publisher() ? "" : ", waiting for the publisher");
+    s.send_play_start(*ns, cmd.reset);
+    st->add_player(p);
+    return Rc::done;
+}
+
+Rc LiveModule::on_media(Session&, NetStream& ns, rtmp::MediaMsg& m)
+{
+    auto* st = static_cast<LiveStream*>(ns.ctx[size_t(index)]);
+    return st ? st->on_media(m) : Rc::ok;
+}
+
+void LiveModule::on_close_stream(Session&, NetStream& ns)
+{
+    void*& slot = ns.ctx[size_t(index)];
+    if (!slot) return;
+    if (ns.role == NetStream::Role::publishing) {
+        auto* st = static_cast<LiveStream*>(slot);
+        st->detach_publisher();
+        release_if_unused(st);
+    } else if (ns.role == NetStream::Role::playing) {
+        auto* p = static_cast<LivePlayer*>(slot);
+        LiveStream* st = p->stream;
+        st->remove_player(p);
+        delete p;
+        release_if_unused(st);
+    }
+    slot = nullptr;
+}
+
+}  // namespace strom::mod

@@ -1,0 +1,66 @@
+// The live module: `application NAME { live on; }`. One publisher per stream feeds any
+// number of players on this worker: every media message is framed once into shared
+// blocks and queued by reference on each player's bounded out-queue. Metadata, codec
+// sequence headers and the current GOP are cached so a late joiner starts on a
+// keyframe at once. Slow players lose frames up to the next keyframe; a publisher that
+// comes back (reconnect, takeover) continues the same stream for attached players.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/module.h"
+#include "rtmp/command.h"
+#include "rtmp/hooks.h"
+#include "rtmp/session.h"
+
+namespace strom::mod {
+
+struct LiveConf : ConfBase {
+    std::optional<bool> live;
+    std::optional<bool> gop_cache;
+    std::optional<uint32_t> gop_cache_max_frames;
+    std::optional<uint64_t> gop_cache_max_bytes;
+    std::optional<bool> publisher_takeover;
+    std::optional<uint64_t> drop_idle_publisher;   // ms, 0 = off
+    std::optional<bool> idle_streams;
+    std::optional<bool> publish_notify;
+    std::optional<bool> play_restart;
+    std::optional<bool> wait_key;
+    std::optional<bool> wait_video;
+    std::optional<uint64_t> sync;                  // ms (see README: absolute timestamps)
+    std::optional<bool> interleave;
+    std::optional<uint64_t> send_merge;            // ms, 0 = flush every iteration
+    std::optional<uint64_t> play_timeout;          // ms a lagging player may stay stalled
+};
+
+class LiveStream;
+
+class LiveModule final : public Module {
+public:
+    const char* name() const override { return "live"; }
+    std::span<const Directive> directives() const override;
+    std::unique_ptr<ConfBase> create_conf(ConfLevel level) override;
+    const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
+    Rc postconfiguration(Cycle& cycle) override;
+
+    Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
+    Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
+    Rc on_media(rtmp::Session& s, rtmp::NetStream& ns, rtmp::MediaMsg& m);
+    void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
+
+    // This worker's streams ("app/name"), for stats and the cross-worker relay.
+    LiveStream* find(const std::string& key);
+    size_t stream_count() const { return streams_.size(); }
+    void release_if_unused(LiveStream* st);
+
+private:
+    std::unordered_map<std::string, std::unique_ptr<LiveStream>> streams_;
+};
+
+extern LiveModule live_module;
+
+}  // namespace strom::mod

@@ -1,0 +1,286 @@
+#include "modules/live_stream.h"
+
+#include "core/log.h"
+#include "rtmp/chunk_writer.h"
+#include "rtmp/message.h"
+
+namespace strom::mod {
+
+using rtmp::MediaMsg;
+using rtmp::NetStream;
+using rtmp::Session;
+using rtmp::Status;
+namespace msg_type = rtmp::msg_type;
+
+namespace {
+constexpr uint32_t kCsidData = 5;
+constexpr uint32_t kCsidAudio = 6;
+constexpr uint32_t kCsidVideo = 7;
+constexpr uint8_t kTagMedia = 1;
+}  // namespace
+
+LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size)
+    : module_(m), key_(std::move(key)), conf_(&conf), chunk_size_(chunk_size)
+{
+    idle_timer_.fn = &LiveStream::on_idle_check;
+    idle_timer_.arg = this;
+}
+
+LiveStream::~LiveStream()
+{
+    if (idle_timer_.armed() && publisher_) publisher_->loop().cancel_timer(idle_timer_);
+}
+
+// --- publisher --------------------------------------------------------------------------------
+
+void LiveStream::attach_publisher(Session& s, NetStream& ns)
+{
+    publisher_ = &s;
+    publisher_ns_ = &ns;
+    // A new publisher (a reconnecting encoder, a takeover) continues the timeline that
+    // attached players already have: its first timestamp is mapped just past ours.
+    rebase_pending_ = any_out_;
+    meta_ = LiveMsg();
+    video_seq_ = LiveMsg();
+    audio_seq_ = LiveMsg();
+    gop_.clear();
+    gop_bytes_ = 0;
+    last_media_ms_ = s.loop().now();
+    for (LivePlayer* p : players_) {
+        p->waiting_key = *conf_->wait_key;
+        p->sent_video_seq = p->sent_audio_seq = false;
+        if (*conf_->play_restart) {
+            p->s->send_play_start(*p->ns, true);
+        } else if (*conf_->publish_notify) {
+            (void)p->s->send_status(p->ns->msid, Status::play_publish_notify, ns.name + " is now published.");
+        }
+    }
+    if (*conf_->drop_idle_publisher) s.loop().add_timer(idle_timer_, *conf_->drop_idle_publisher);
+}
+
+void LiveStream::detach_publisher()
+{
+    if (publisher_ && idle_timer_.armed()) publisher_->loop().cancel_timer(idle_timer_);
+    publisher_ = nullptr;
+    publisher_ns_ = nullptr;
+    for (LivePlayer* p : players_) {
+        if (*conf_->play_restart) {
+            (void)p->s->send_status(p->ns->msid, Status::play_stop);
+        } else if (*conf_->publish_notify) {
+            (void)p->s->send_status(p->ns->msid, Status::play_unpublish_notify, p->ns->name + " is now unpublished.");
+        }
+        (void)p->s->send_control(rtmp::Control::stream_eof(p->ns->msid));
+        p->s->conn().flush_soon();
+    }
+    meta_ = LiveMsg();
+    video_seq_ = LiveMsg();
+    audio_seq_ = LiveMsg();
+    gop_.clear();
+    gop_bytes_ = 0;
+}
+
+void LiveStream::on_idle_check(Timer& t)
+{
+    auto* st = static_cast<LiveStream*>(t.arg);
+    if (!st->publisher_) return;
+    uint64_t now = st->publisher_->loop().now();
+    uint64_t limit = *st->conf_->drop_idle_publisher;
+    if (now - st->last_media_ms_ >= limit) {
+        STROM_LOG(info, st->publisher_->id(), "publisher of \"%s\" idle for %llums, dropping it",
+                  st->key_.c_str(), (unsigned long long)(now - st->last_media_ms_));
+        st->publisher_->close("idle publisher");
+        return;
+    }
+    st->publisher_->loop().add_timer(t, limit - (now - st->last_media_ms_));
+}
+
+// --- players ----------------------------------------------------------------------------------
+
+void LiveStream::add_player(LivePlayer* p)
+{
+    p->stream = this;
+    p->waiting_key = *conf_->wait_key;
+    p->merge_timer.fn = &LiveStream::on_merge_flush;
+    p->merge_timer.arg = p;
+    players_.push_back(p);
+    if (publisher_) send_cached_start(*p);
+}
+
+void LiveStream::remove_player(LivePlayer* p)
+{
+    if (p->merge_timer.armed()) p->s->loop().cancel_timer(p->merge_timer);
+    for (size_t i = 0; i < players_.size(); ++i) {
+        if (players_[i] == p) {
+            players_[i] = players_.back();
+            players_.pop_back();
+            break;
+        }
+    }
+}
+
+void LiveStream::send_cached_start(LivePlayer& p)
+{
+    // Metadata and sequence headers first, stamped with the GOP's first timestamp so the
+    // player's timeline starts where its first frame is; then the GOP from its keyframe.
+    uint32_t ts = gop_.empty() ? last_out_ts_ : gop_.front().ts;
+    for (LiveMsg* m : {&meta_, &video_seq_, &audio_seq_}) {
+        if (!m->payload && m->len == 0) continue;
+        LiveMsg copy = *m;
+        copy.ts = ts;
+        copy.framed.reset();
+        if (!enqueue(p, copy, false)) return;
+    }
+    p.sent_video_seq = bool(video_seq_.payload);
+    p.sent_audio_seq = bool(audio_seq_.payload);
+    for (LiveMsg& m : gop_) {
+        if (m.type == msg_type::video && m.key) p.waiting_key = false;
+        if (m.type == msg_type::video && p.waiting_key) continue;
+        if (!enqueue(p, m, false)) break;
+    }
+}
+
+void LiveStream::on_merge_flush(Timer& t)
+{
+    auto* p = static_cast<LivePlayer*>(t.arg);
+    p->s->conn().flush_now();
+}
+
+void LiveStream::flush(LivePlayer& p)
+{
+    uint64_t merge = *conf_->send_merge;
+    if (merge == 0) {
+        p.s->conn().flush_soon();
+    } else if (!p.merge_timer.armed()) {
+        p.s->loop().add_timer(p.merge_timer, merge);
+    }
+}
+
+// --- media ------------------------------------------------------------------------------------
+
+uint32_t LiveStream::rebase(uint32_t ts)
+{
+    if (rebase_pending_) {
+        ts_offset_ = last_out_ts_ + 1 - ts;
+        rebase_pending_ = false;
+    }
+    uint32_t out = ts + ts_offset_;
+    if (!any_out_ || int32_t(out - last_out_ts_) > 0) last_out_ts_ = out;
+    any_out_ = true;
+    return out;
+}
+
+Rc LiveStream::on_media(MediaMsg& m)
+{
+    if (!publisher_) return Rc::ok;
+    last_media_ms_ = publisher_->loop().now();
+    ++frames_in_;
+    LiveMsg lm;
+    lm.type = m.msg->type;
+    lm.key = m.is_video && m.video.keyframe;
+    lm.seq = (m.is_video && m.video.sequence_header) || (m.is_audio && m.audio.sequence_header);
+    lm.ts = rebase(m.msg->timestamp);
+    lm.len = m.msg->length;
+    lm.payload = m.msg->payload;
+    deliver(lm);
+    cache(lm, m);
+    return Rc::ok;
+}
+
+bool LiveStream::frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out)
+{
+    uint32_t csid = lm.type == msg_type::video ? kCsidVideo
+                  : lm.type == msg_type::audio ? (*conf_->interleave ? kCsidVideo : kCsidAudio)
+                                               : kCsidData;
+    rtmp::MsgHeader h{csid, lm.type, msid, lm.ts};
+    BufPool& pool = publisher_ ? publisher_->pool() : players_.front()->s->pool();
+    return rtmp::frame_message(pool, chunk_size, h, lm.payload.get(), 0, lm.len, out) == Rc::ok;
+}
+
+void LiveStream::deliver(LiveMsg& lm)
+{
+    for (size_t i = 0; i < players_.size(); ++i) {
+        LivePlayer& p = *players_[i];
+        NetStream& ns = *p.ns;
+        if (ns.paused) continue;
+        if (lm.type == msg_type::audio) {
+            if (!ns.receive_audio) continue;
+            if (*conf_->wait_video && !p.got_media) continue;
+        } else if (lm.type == msg_type::video) {
+            if (!ns.receive_video) continue;
+            if (!lm.seq && p.waiting_key) {
+                if (!lm.key) continue;
+                p.waiting_key = false;
+            }
+            if (!lm.seq) p.got_media = true;
+        }
+        bool droppable = lm.type == msg_type::video && !lm.key && !lm.seq;
+        enqueue(p, lm, droppable);
+    }
+}
+
+bool LiveStream::enqueue(LivePlayer& p, LiveMsg& lm, bool droppable)
+{
+    Connection& c = p.s->conn();
+    if (c.closing()) return false;
+    OutQueue& q = c.out();
+    bool late = q.count() >= q.capacity() * 3 / 4 || q.bytes() >= q.max_bytes() * 3 / 4;
+    BufRef ref;
+    if (!(droppable && late)) {
+        if (p.ns->msid == 1 && p.s->out_chunk_size() == chunk_size_) {
+            if (!lm.framed && !frame(lm, 1, chunk_size_, &lm.framed)) return false;
+            ref = lm.framed;
+        } else if (!frame(lm, p.ns->msid, p.s->out_chunk_size(), &ref)) {
+            return false;
+        }
+        if (c.send(std::move(ref), kTagMedia)) {
+            p.stalled_since = 0;
+            p.ns->bytes += lm.len;
+            flush(p);
+            return true;
+        }
+    }
+    // Behind: lose frames up to the next keyframe; audio and sequence headers are kept
+    // while there is room. A player that makes no write progress for play_timeout goes.
+    ++p.ns->dropped;
+    if (lm.type == msg_type::video) p.waiting_key = true;
+    uint64_t now = p.s->loop().now();
+    if (p.stalled_since == 0) p.stalled_since = now;
+    if (*conf_->play_timeout && now - c.last_write_ms() >= *conf_->play_timeout &&
+        now - p.stalled_since >= *conf_->play_timeout) {
+        STROM_LOG(info, p.s->id(), "player of \"%s\" stalled for %llums, closing", key_.c_str(),
+                  (unsigned long long)(now - c.last_write_ms()));
+        c.close("player too slow");
+    }
+    return false;
+}
+
+bool LiveStream::cache(LiveMsg& lm, const MediaMsg& m)
+{
+    if (m.is_meta) {
+        meta_ = lm;
+        return true;
+    }
+    if (lm.seq) {
+        (m.is_video ? video_seq_ : audio_seq_) = lm;
+        return true;
+    }
+    if (!*conf_->gop_cache) return false;
+    if (lm.key) {
+        gop_.clear();   // keeps its capacity: no allocation per GOP in steady state
+        gop_bytes_ = 0;
+        gop_overflow_ = false;
+    } else if (gop_.empty() || gop_overflow_) {
+        return false;   // no keyframe yet: nothing a joiner could start on
+    }
+    if (gop_.size() >= *conf_->gop_cache_max_frames || gop_bytes_ + lm.len > *conf_->gop_cache_max_bytes) {
+        gop_.clear();
+        gop_bytes_ = 0;
+        gop_overflow_ = true;
+        return false;
+    }
+    gop_.push_back(lm);
+    gop_bytes_ += lm.len;
+    return true;
+}
+
+}  // namespace strom::mod

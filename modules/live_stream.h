@@ -1,0 +1,98 @@
+// One live stream of a worker: its publisher (absent while players wait for one), its
+// players, and what a late joiner needs (metadata, sequence headers, the current GOP),
+// each kept once as the received payload plus its framing at the server's chunk size.
+// Owned by the LiveModule's registry; dies when it has neither publisher nor players.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/buf.h"
+#include "core/timer.h"
+#include "modules/live_module.h"
+#include "rtmp/session.h"
+
+namespace strom::mod {
+
+// A message as cached and relayed: the payload (for re-framing and recording) and the
+// shared framing every player with the usual chunk size and stream id 1 gets.
+struct LiveMsg {
+    uint8_t type = 0;
+    bool key = false;         // video keyframe (a GOP starts here)
+    bool seq = false;         // codec sequence header
+    uint32_t ts = 0;          // rebased, as players see it
+    uint32_t len = 0;
+    BufRef payload;
+    BufRef framed;
+};
+
+// A player's place in a stream: kept in NetStream::ctx[live].
+struct LivePlayer {
+    rtmp::Session* s = nullptr;
+    rtmp::NetStream* ns = nullptr;
+    LiveStream* stream = nullptr;
+    bool waiting_key = true;      // drop video until a keyframe (start, after a drop)
+    bool sent_video_seq = false;
+    bool sent_audio_seq = false;
+    bool got_media = false;
+    uint64_t stalled_since = 0;   // first failed enqueue of the current stall
+    Timer merge_timer;            // send_merge: deferred flush
+};
+
+class LiveStream {
+public:
+    LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size);
+    ~LiveStream();
+
+    const std::string& key() const { return key_; }
+    bool has_publisher() const { return publisher_ != nullptr; }
+    rtmp::Session* publisher() const { return publisher_; }
+    bool unused() const { return !publisher_ && players_.empty(); }
+    size_t player_count() const { return players_.size(); }
+
+    void attach_publisher(rtmp::Session& s, rtmp::NetStream& ns);
+    void detach_publisher();
+    void add_player(LivePlayer* p);
+    void remove_player(LivePlayer* p);
+    Rc on_media(rtmp::MediaMsg& m);
+    void set_conf(const LiveConf& c) { conf_ = &c; }
+
+private:
+    bool cache(LiveMsg& lm, const rtmp::MediaMsg& m);
+    bool frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out);
+    void deliver(LiveMsg& lm);
+    bool enqueue(LivePlayer& p, LiveMsg& lm, bool droppable);
+    void send_cached_start(LivePlayer& p);
+    void flush(LivePlayer& p);
+    uint32_t rebase(uint32_t ts);
+    static void on_idle_check(Timer& t);
+    static void on_merge_flush(Timer& t);
+
+    LiveModule& module_;
+    std::string key_;
+    const LiveConf* conf_;
+    uint32_t chunk_size_;
+    rtmp::Session* publisher_ = nullptr;
+    rtmp::NetStream* publisher_ns_ = nullptr;
+    std::vector<LivePlayer*> players_;
+
+    LiveMsg meta_;
+    LiveMsg video_seq_;
+    LiveMsg audio_seq_;
+    std::vector<LiveMsg> gop_;      // from the last keyframe; capacity reused
+    uint64_t gop_bytes_ = 0;
+    bool gop_overflow_ = false;     // over gop_cache_max: wait for the next keyframe
+
+    // Timestamps players see stay monotonic across publishers: in + offset.
+    uint32_t ts_offset_ = 0;
+    uint32_t last_out_ts_ = 0;
+    bool rebase_pending_ = false;
+    bool any_out_ = false;
+
+    uint64_t last_media_ms_ = 0;
+    Timer idle_timer_;
+    uint64_t frames_in_ = 0;
+};
+
+}  // namespace strom::mod

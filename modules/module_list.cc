@@ -1,0 +1,20 @@
+// THE module order (nginx's ngx_modules[]): configuration, init and the chain follow it.
+#include <span>
+
+#include "core/core_module.h"
+#include "modules/live_module.h"
+#include "rtmp/rtmp_core_module.h"
+
+namespace strom {
+
+std::span<Module* const> strom_modules()
+{
+    static Module* const list[] = {
+        &core_module,
+        &rtmp::rtmp_core_module,
+        &mod::live_module,
+    };
+    return list;
+}
+
+}  // namespace strom
