@@ -14,9 +14,12 @@ namespace strom {
 
 class Cycle;
 
+// Every virtual is inline on purpose: with no key function the typeinfo is emitted
+// wherever a subclass is compiled, so tests (built with RTTI) can derive from Module
+// although the library is built with -fno-rtti.
 class Module {
 public:
-    virtual ~Module();
+    virtual ~Module() = default;
     virtual const char* name() const = 0;
     virtual std::span<const Directive> directives() const { return {}; }
     // One conf object per level the module keeps (nullptr: none at that level). The

@@ -35,7 +35,7 @@ class HmacSha256 {
 public:
     static constexpr size_t kDigestSize = Sha256::kDigestSize;
 
-    HmacSha256() = default;   // call init() before update()
+    HmacSha256() = default;  // call init() before update()
     HmacSha256(const void* key, size_t key_len) { init(key, key_len); }
     // RFC 2104 section 2: keys longer than the block are hashed first.
     void init(const void* key, size_t key_len);
@@ -47,7 +47,7 @@ public:
 
 private:
     Sha256 inner_;
-    Sha256 outer_;   // already fed with key ^ opad
+    Sha256 outer_;  // already fed with key ^ opad
 };
 
 }  // namespace strom

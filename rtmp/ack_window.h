@@ -18,7 +18,7 @@ public:
     // Counts n more bytes received; true when an Acknowledgement is due now.
     bool add(size_t n)
     {
-        received_ += uint32_t(n);   // the sequence number wraps mod 2^32 (RTMP spec 5.4.3)
+        received_ += uint32_t(n);  // the sequence number wraps mod 2^32 (RTMP spec 5.4.3)
         return due();
     }
     bool due() const { return window_ != 0 && uint32_t(received_ - acked_) >= window_; }

@@ -12,8 +12,8 @@ constexpr size_t kBackPointer = 4;
 // Reads a block chain front to back, never past `left` bytes.
 struct Cursor {
     const Block* b;
-    size_t off;    // into b's used bytes
-    size_t left;   // bytes of the message still ahead
+    size_t off;   // into b's used bytes
+    size_t left;  // bytes of the message still ahead
 
     // Calls f(p, k) over the next n bytes; false when the chain is shorter.
     template <typename F>
@@ -87,7 +87,7 @@ Rc validate(const Message& agg, const char** reason)
             *reason = "aggregate: sub-message larger than the aggregate";
             return Rc::error;
         }
-        if (c.left == 0) break;   // some writers omit the last back pointer
+        if (c.left == 0) break;  // some writers omit the last back pointer
         if (c.left < kBackPointer || !c.skip(kBackPointer)) {
             *reason = "aggregate: truncated back pointer";
             return Rc::error;
@@ -106,7 +106,7 @@ Rc split_aggregate(BufPool& pool, const Message& agg, MessageSink& sink, const c
     uint32_t first_ts = 0;
     while (c.left > 0) {
         uint8_t h[kTagHeader];
-        if (!c.read(h, kTagHeader)) break;   // validated: cannot happen
+        if (!c.read(h, kTagHeader)) break;  // validated: cannot happen
         SubHeader sub = decode_header(h);
         if (first) {
             first_ts = sub.timestamp;
@@ -126,7 +126,7 @@ Rc split_aggregate(BufPool& pool, const Message& agg, MessageSink& sink, const c
             Message m;
             m.type = sub.type;
             m.csid = agg.csid;
-            m.msid = agg.msid;   // RTMP spec 7.1.6: the aggregate's stream id overrides
+            m.msid = agg.msid;  // RTMP spec 7.1.6: the aggregate's stream id overrides
             m.timestamp = sub.timestamp - first_ts + agg.timestamp;
             m.length = sub.size;
             m.payload = data.take();

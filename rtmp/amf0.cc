@@ -253,6 +253,16 @@ void put_props(std::string* out, const AmfValue& v)
     amf0_put_object_end(out);
 }
 
+// AMF0 names are U16-counted; a longer one (an AMF3 value can carry it) goes out as AMF3.
+bool has_long_name(const AmfValue& v)
+{
+    if (v.class_name().size() > 0xffff) return true;
+    for (const auto& p : v.props()) {
+        if (p.key.size() > 0xffff) return true;
+    }
+    return false;
+}
+
 bool needs_amf3(const AmfValue& v)
 {
     switch (v.type()) {
@@ -264,7 +274,9 @@ bool needs_amf3(const AmfValue& v)
     case AmfType::vector_double:
     case AmfType::vector_object:
     case AmfType::dictionary: return true;
-    case AmfType::ecma_array: return !v.items().empty();
+    case AmfType::object:
+    case AmfType::typed_object: return has_long_name(v);
+    case AmfType::ecma_array: return !v.items().empty() || has_long_name(v);
     case AmfType::reference: return v.ref_marker() != 0;
     default: return false;
     }

@@ -53,7 +53,8 @@ Rc amf0_decode_all(const uint8_t* p, size_t n, std::vector<AmfValue>* out, AmfDe
 
 // Appends the AMF0 encoding of v. Strings longer than 65535 bytes become long strings;
 // AMF3-only values (integer, xml, byte_array, vectors, dictionary, an ECMA array with a
-// dense part, an AMF3 reference) go out as one avmplus-marked AMF3 value.
+// dense part, an AMF3 reference, names over 65535 bytes) go out as one avmplus-marked
+// AMF3 value.
 void amf0_encode(const AmfValue& v, std::string* out);
 
 // Building blocks for replies written without a tree.

@@ -159,13 +159,15 @@ Rc AmfDecodeState::copy_entry(Table t, uint32_t i, uint8_t amf3_marker, AmfValue
     // expand into 2^n nodes (each object referencing the previous one twice).
     Cost c;
     measure(*target, &c, 0);
-    Rc rc = charge_nodes(c.nodes - 1, reason);   // the reference itself was charged
-    if (rc != Rc::ok) return rc;
+    if (c.nodes - 1 > size_t(limits_.max_nodes - nodes_)) {   // the reference was charged
+        *reason = "amf: references expand past the value limit";
+        return Rc::error;
+    }
     if (depth_ + c.height > limits_.max_depth) {
         *reason = "amf: nesting too deep";
         return Rc::error;
     }
-    rc = charge_bytes(c.bytes, reason);
+    Rc rc = charge_bytes(c.bytes, reason);
     if (rc != Rc::ok) return rc;
     nodes_ += int(c.nodes - 1);
     *out = *target;

@@ -11,7 +11,7 @@ namespace strom::rtmp {
 namespace {
 
 constexpr uint32_t kExtMarker = 0xFFFFFF;
-constexpr uint32_t kMsgHeaderSize[4] = {11, 7, 3, 0};   // RTMP spec 5.3.1.2, by fmt
+constexpr uint32_t kMsgHeaderSize[4] = {11, 7, 3, 0};  // RTMP spec 5.3.1.2, by fmt
 
 }  // namespace
 
@@ -21,8 +21,8 @@ struct ChunkReader::Stream {
     Stream(BufPool& pool, uint32_t id) : csid(id), payload(pool) {}
 
     uint32_t csid;
-    uint32_t timestamp = 0;    // of the message in progress, or of the last one
-    uint32_t delta = 0;        // what a fmt 3 chunk starting a message adds
+    uint32_t timestamp = 0;  // of the message in progress, or of the last one
+    uint32_t delta = 0;      // what a fmt 3 chunk starting a message adds
     uint32_t length = 0;
     uint32_t msid = 0;
     uint8_t type = 0;
@@ -33,10 +33,7 @@ struct ChunkReader::Stream {
     ::strom::Chain payload;
 };
 
-ChunkReader::ChunkReader(BufPool& pool, const ChunkLimits& limits)
-    : pool_(pool), limits_(limits)
-{
-}
+ChunkReader::ChunkReader(BufPool& pool, const ChunkLimits& limits) : pool_(pool), limits_(limits) {}
 
 ChunkReader::~ChunkReader() = default;
 
@@ -64,17 +61,17 @@ Rc ChunkReader::run(Input& in, MessageSink& sink)
     for (;;) {
         Rc rc;
         switch (state_) {
-        case State::failed:
-            return Rc::error;
-        case State::payload:
-            rc = read_payload(in, sink);
-            break;
-        default:
-            if (!fill(in)) return Rc::again;
-            rc = state_ == State::basic    ? on_basic_header()
-                 : state_ == State::header ? on_message_header()
-                                           : on_extended_timestamp();
-            break;
+            case State::failed:
+                return Rc::error;
+            case State::payload:
+                rc = read_payload(in, sink);
+                break;
+            default:
+                if (!fill(in)) return Rc::again;
+                rc = state_ == State::basic    ? on_basic_header()
+                     : state_ == State::header ? on_message_header()
+                                               : on_extended_timestamp();
+                break;
         }
         if (rc != Rc::ok) return rc;
     }
@@ -144,8 +141,7 @@ Rc ChunkReader::on_basic_header()
             return fail("fmt %u chunk on new csid %u", unsigned(fmt_), csid);
         }
         if (streams_.size() >= limits_.max_csids) {
-            return fail("too many chunk streams (csid %u, max_csids %u)", csid,
-                        limits_.max_csids);
+            return fail("too many chunk streams (csid %u, max_csids %u)", csid, limits_.max_csids);
         }
         streams_.push_back(std::make_unique<Stream>(pool_, csid));
         s = streams_.back().get();
@@ -178,14 +174,14 @@ Rc ChunkReader::on_message_header()
         len_ = load_be24(h + 3);
         type_ = h[6];
     }
-    if (fmt_ == 0) msid_ = load_le32(h + 7);   // RTMP spec 5.3.1.2.1: little-endian
+    if (fmt_ == 0) msid_ = load_le32(h + 7);  // RTMP spec 5.3.1.2.1: little-endian
 
     if (s.in_progress) {
         // A fmt 1/2 header inside a message: ffmpeg, librtmp and SRS carry on with the
         // message as first announced, but a different length is the CVE-2016-10191 case.
         if (len_ != s.length) {
-            return fail("message length changed mid-message (csid %u: %u -> %u)", s.csid,
-                        s.length, len_);
+            return fail("message length changed mid-message (csid %u: %u -> %u)", s.csid, s.length,
+                        len_);
         }
     } else if (len_ > limits_.max_message) {
         return fail("message too big (%u > max_message %u)", len_, limits_.max_message);
@@ -217,8 +213,8 @@ Rc ChunkReader::on_extended_timestamp()
 
 Rc ChunkReader::push_back(const uint8_t* p, size_t n)
 {
-    // Any unread pushed-back bytes come after these. At most 2 can be left: the previous
-    // push-back was followed by at least a payload byte, a basic header and these 4.
+    // Unread pushed-back bytes would come after these; none are left in practice (since the
+    // last push-back came a payload byte, a basic header and these 4), but stay general.
     size_t rest = pend_len_ - pend_pos_;
     if (n + rest > sizeof(pend_)) return fail("internal: push-back overflow");
     uint8_t tmp[sizeof(pend_)];
@@ -272,8 +268,8 @@ Rc ChunkReader::read_payload(Input& in, MessageSink& sink)
                         limits_.max_partial_bytes, s.csid);
         }
         if (s.payload.append(p, k) != Rc::ok) {
-            return fail("buffer pool exhausted (csid %u, %u of %u bytes)", s.csid,
-                        s.received, s.length);
+            return fail("buffer pool exhausted (csid %u, %u of %u bytes)", s.csid, s.received,
+                        s.length);
         }
         s.received += uint32_t(k);
         partial_bytes_ += k;

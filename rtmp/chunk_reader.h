@@ -83,22 +83,22 @@ private:
     uint32_t chunk_size_ = kDefaultChunkSize;
     size_t partial_bytes_ = 0;
     std::vector<std::unique_ptr<Stream>> streams_;
-    uint32_t small_[64] = {};   // csid < 64 (1-byte basic header) -> index + 1 in streams_
+    uint32_t small_[64] = {};  // csid < 64 (1-byte basic header) -> index + 1 in streams_
 
     // The chunk being parsed.
     State state_ = State::basic;
-    uint8_t hdr_[3 + 11 + 4];   // basic header, message header, extended timestamp
-    uint32_t have_ = 0;         // bytes in hdr_
-    uint32_t need_ = 1;         // bytes hdr_ must hold before the next step
+    uint8_t hdr_[3 + 11 + 4];  // basic header, message header, extended timestamp
+    uint32_t have_ = 0;        // bytes in hdr_
+    uint32_t need_ = 1;        // bytes hdr_ must hold before the next step
     uint32_t bh_size_ = 1;
     uint8_t fmt_ = 0;
-    bool hdr_ext_ = false;      // the header's timestamp field is the 0xFFFFFF marker
-    uint32_t field_ = 0;        // its timestamp (delta) field
+    bool hdr_ext_ = false;  // the header's timestamp field is the 0xFFFFFF marker
+    uint32_t field_ = 0;    // its timestamp (delta) field
     uint32_t len_ = 0;
     uint32_t msid_ = 0;
     uint8_t type_ = 0;
     Stream* cur_ = nullptr;
-    uint32_t chunk_left_ = 0;   // payload bytes of the current chunk still to come
+    uint32_t chunk_left_ = 0;  // payload bytes of the current chunk still to come
 
     // Bytes taken as a possible extended timestamp that turned out to be data: they are
     // parsed again before any new input.

@@ -7,7 +7,7 @@ namespace strom::rtmp {
 namespace {
 
 constexpr uint32_t kExtMarker = 0xFFFFFF;
-constexpr uint32_t kMaxChunkSize = 0x7FFFFFFF;   // RTMP spec 5.4.1: 31 bits
+constexpr uint32_t kMaxChunkSize = 0x7FFFFFFF;  // RTMP spec 5.4.1: 31 bits
 
 // Basic header (RTMP spec 5.3.1.1): ids 2-63 in one byte, 64-319 in two, up to 65599 in
 // three, the last two bytes little-endian (id - 64).
@@ -30,13 +30,16 @@ size_t put_basic_header(uint8_t* p, uint8_t fmt, uint32_t csid)
     return 3;
 }
 
-size_t basic_header_size(uint32_t csid) { return csid < 64 ? 1 : csid < 320 ? 2 : 3; }
+size_t basic_header_size(uint32_t csid)
+{
+    return csid < 64 ? 1 : csid < 320 ? 2 : 3;
+}
 
 // The payload being framed: either a block chain (walked once, front to back) or a flat
 // buffer. take() appends the next n bytes to `out`.
 struct Source {
     const Block* b;
-    size_t off;   // into b's used bytes
+    size_t off;  // into b's used bytes
     const uint8_t* flat;
 
     Rc take(::strom::Chain& out, size_t n)
@@ -66,8 +69,8 @@ struct Source {
 Rc frame(BufPool& pool, uint32_t chunk_size, const MsgHeader& h, Source src, size_t len,
          BufRef* out)
 {
-    if (chunk_size == 0 || chunk_size > kMaxChunkSize || h.csid < kMinCsid ||
-        h.csid > kMaxCsid || len > kMaxMessageLength) {
+    if (chunk_size == 0 || chunk_size > kMaxChunkSize || h.csid < kMinCsid || h.csid > kMaxCsid ||
+        len > kMaxMessageLength) {
         return Rc::error;
     }
     bool ext = h.timestamp >= kExtMarker;
@@ -76,7 +79,7 @@ Rc frame(BufPool& pool, uint32_t chunk_size, const MsgHeader& h, Source src, siz
     store_be24(first + n, ext ? kExtMarker : h.timestamp);
     store_be24(first + n + 3, uint32_t(len));
     first[n + 6] = h.type;
-    store_le32(first + n + 7, h.msid);   // RTMP spec 5.3.1.2.1: stream id is little-endian
+    store_le32(first + n + 7, h.msid);  // RTMP spec 5.3.1.2.1: stream id is little-endian
     n += 11;
     if (ext) {
         store_be32(first + n, h.timestamp);

@@ -198,8 +198,8 @@ Rc FlvReader::step_tag_header(std::span<const uint8_t>& in)
 
 Rc FlvReader::step_body(std::span<const uint8_t>& in, FlvTag* tag)
 {
+    // No reserve(size) up front: a peer announcing 16 MiB and sending 10 bytes costs 10.
     size_t size = cur_.data_size;
-    if (buf_.empty() && in.size() < size) buf_.reserve(size);   // size <= max_tag_
     if (!gather(in, size)) return Rc::again;
     const uint8_t* p = size ? take(buf_, in, size, &offset_) : nullptr;
     release_ = !buf_.empty();

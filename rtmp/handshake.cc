@@ -16,7 +16,7 @@ namespace {
 using Scheme = Handshake::Scheme;
 constexpr size_t kSig = Handshake::kSigSize;
 constexpr size_t kDigest = 32;
-constexpr size_t kSigned = kSig - kDigest;   // C2/S2 bytes covered by their signature
+constexpr size_t kSigned = kSig - kDigest;  // C2/S2 bytes covered by their signature
 
 // The complex handshake's keys: a text part, which alone signs C1 (player) and S1
 // (server), followed by 32 fixed bytes; the full key derives the C2/S2 signature key.
@@ -42,13 +42,13 @@ static_assert(kPlayerKey.size() == 62 && kServerKey.size() == 68);
 
 // Version fields of a complex C1/S1. A player needs 9.0.115 or later to speak the complex
 // form; ffmpeg only checks a server's digest when the first version byte is >= 3.
-constexpr uint32_t kClientVersion = 0x0b010000;   // 11.1.0.0
-constexpr uint32_t kServerVersion = 0x04050001;   // 4.5.0.1
+constexpr uint32_t kClientVersion = 0x0b010000;  // 11.1.0.0
+constexpr uint32_t kServerVersion = 0x04050001;  // 4.5.0.1
 
 struct KeyRef {
     const uint8_t* p;
-    size_t text_len;   // signs C1/S1
-    size_t full_len;   // derives the C2/S2 signature key
+    size_t text_len;  // signs C1/S1
+    size_t full_len;  // derives the C2/S2 signature key
 };
 
 KeyRef key_of(Handshake::Role r)
@@ -69,7 +69,7 @@ struct Rng {
     uint64_t state = 0;
     pid_t pid = 0;
     bool seeded = false;
-    bool frozen_clock = false;   // seed_random(): time fields are 0, for reproducible bytes
+    bool frozen_clock = false;  // seed_random(): time fields are 0, for reproducible bytes
 };
 Rng g_rng;
 
@@ -174,20 +174,20 @@ constexpr auto kVersionReasons = make_version_reasons();
 const char* version_reason(uint8_t v)
 {
     switch (v) {
-    case 6:
-        return "unsupported RTMP version 6 (RTMPE)";
-    case 8:
-        return "unsupported RTMP version 8 (RTMPE)";
-    case 9:
-        return "unsupported RTMP version 9 (RTMPE)";
-    case 0x16:
-        return "unsupported RTMP version 22 (a TLS ClientHello: RTMPS needs a TLS proxy)";
-    case 'G':
-        return "unsupported RTMP version 71 ('G': an HTTP GET?)";
-    case 'P':
-        return "unsupported RTMP version 80 ('P': an HTTP POST?)";
-    default:
-        return kVersionReasons[v].text;
+        case 6:
+            return "unsupported RTMP version 6 (RTMPE)";
+        case 8:
+            return "unsupported RTMP version 8 (RTMPE)";
+        case 9:
+            return "unsupported RTMP version 9 (RTMPE)";
+        case 0x16:
+            return "unsupported RTMP version 22 (a TLS ClientHello: RTMPS needs a TLS proxy)";
+        case 'G':
+            return "unsupported RTMP version 71 ('G': an HTTP GET?)";
+        case 'P':
+            return "unsupported RTMP version 80 ('P': an HTTP POST?)";
+        default:
+            return kVersionReasons[v].text;
     }
 }
 
@@ -203,7 +203,7 @@ void Handshake::seed_random(uint64_t seed)
 
 Handshake::Handshake(Role role, bool complex_client, Scheme client_scheme) : role_(role)
 {
-    if (role_ == Role::server) return;   // waits for C0C1
+    if (role_ == Role::server) return;  // waits for C0C1
     Scheme s = complex_client ? client_scheme : Scheme::simple;
     buf_[0] = kRtmpVersion;
     write_own_sig(s, s == Scheme::simple ? 0 : kClientVersion);
@@ -229,12 +229,12 @@ Rc Handshake::feed(const uint8_t* p, size_t n, size_t* consumed)
     }
     *consumed = used;
     switch (state_) {
-    case State::done:
-        return Rc::ok;
-    case State::failed:
-        return Rc::error;
-    default:
-        return Rc::again;
+        case State::done:
+            return Rc::ok;
+        case State::failed:
+            return Rc::error;
+        default:
+            return Rc::again;
     }
 }
 
@@ -312,8 +312,8 @@ void Handshake::write_own_sig(Scheme scheme, uint32_t version)
 // so do we. Complex: random bytes signed with HMAC(our full key, peer's digest).
 void Handshake::write_reply(const uint8_t* peer_digest)
 {
-    uint8_t* reply = buf_ + kPeerSig;
     if (!peer_digest) return;
+    uint8_t* reply = buf_ + kPeerSig;
     fill_random(reply, kSigned);
     KeyRef k = key_of(role_);
     uint8_t key[kDigest];

@@ -24,8 +24,8 @@ public:
     // (sum of the 4 bytes at 772) % 728 + 776 for digest1. ffmpeg and librtmp send digest0.
     enum class Scheme : uint8_t { simple, digest0, digest1 };
 
-    static constexpr size_t kSigSize = 1536;        // RTMP 5.2.3: C1, S1, C2, S2
-    static constexpr uint8_t kRtmpVersion = 3;      // RTMP 5.2.2: C0/S0, plain RTMP
+    static constexpr size_t kSigSize = 1536;    // RTMP 5.2.3: C1, S1, C2, S2
+    static constexpr uint8_t kRtmpVersion = 3;  // RTMP 5.2.2: C0/S0, plain RTMP
 
     // complex_client / client_scheme: the C1 a client sends (ignored for a server, which
     // answers in the form and scheme its client used).
@@ -42,19 +42,22 @@ public:
 
     // Bytes to send now: C0C1 from construction and C2 once S1 is in (client); S0S1S2
     // once C1 is in (server). sent(n) drops the first n of them.
-    std::span<const uint8_t> output() const { return {buf_ + out_pos_, size_t(out_end_ - out_pos_)}; }
+    std::span<const uint8_t> output() const
+    {
+        return {buf_ + out_pos_, size_t(out_end_ - out_pos_)};
+    }
     void sent(size_t n);
 
     Role role() const { return role_; }
     bool done() const { return state_ == State::done; }
-    bool complex() const { return peer_scheme_ != Scheme::simple; }   // the peer's C1/S1 form
+    bool complex() const { return peer_scheme_ != Scheme::simple; }  // the peer's C1/S1 form
     Scheme peer_scheme() const { return peer_scheme_; }
     Scheme own_scheme() const { return own_scheme_; }
     // Whether the peer's C2 (server) / S2 (client) answered our C1/S1: an echo (RTMP 5.2.4,
     // the time2 field aside) or, when we sent a digest, the complex signature. Real
     // servers accept a mismatch and so do we; it is worth a log line, nothing more.
     bool peer_reply_matched() const { return reply_matched_; }
-    uint32_t peer_version() const { return peer_version_; }   // C1/S1 bytes 4..7
+    uint32_t peer_version() const { return peer_version_; }  // C1/S1 bytes 4..7
     const char* reason() const { return reason_; }
 
     // Tests and fuzzing: makes later handshakes in this process reproducible (random bytes
@@ -82,16 +85,16 @@ private:
     State state_ = State::version;
     Scheme own_scheme_ = Scheme::simple;
     Scheme peer_scheme_ = Scheme::simple;
-    bool echo_ok_ = true;         // the reply so far equals our C1/S1 (time2 aside)
+    bool echo_ok_ = true;  // the reply so far equals our C1/S1 (time2 aside)
     bool reply_matched_ = false;
-    uint16_t got_ = 0;            // bytes of the current peer message read so far
+    uint16_t got_ = 0;  // bytes of the current peer message read so far
     uint16_t out_pos_ = 0;
     uint16_t out_end_ = 0;
     uint32_t peer_version_ = 0;
     const char* reason_ = "";
-    uint8_t own_digest_[32];      // digest in our C1/S1 when complex
-    uint8_t reply_tail_[32];      // the last 32 bytes of the peer's reply (its signature)
-    HmacSha256 reply_mac_;        // over the first 1504 bytes of the peer's reply
+    uint8_t own_digest_[32];  // digest in our C1/S1 when complex
+    uint8_t reply_tail_[32];  // the last 32 bytes of the peer's reply (its signature)
+    HmacSha256 reply_mac_;    // over the first 1504 bytes of the peer's reply
     uint8_t buf_[kBufSize];
 };
 

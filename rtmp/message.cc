@@ -11,17 +11,17 @@ namespace {
 int user_event_data_size(uint16_t event)
 {
     switch (event) {
-    case uc_event::stream_begin:
-    case uc_event::stream_eof:
-    case uc_event::stream_dry:
-    case uc_event::stream_is_recorded:
-    case uc_event::ping_request:
-    case uc_event::ping_response:
-        return 4;
-    case uc_event::set_buffer_length:
-        return 8;
-    default:
-        return -1;
+        case uc_event::stream_begin:
+        case uc_event::stream_eof:
+        case uc_event::stream_dry:
+        case uc_event::stream_is_recorded:
+        case uc_event::ping_request:
+        case uc_event::ping_response:
+            return 4;
+        case uc_event::set_buffer_length:
+            return 8;
+        default:
+            return -1;
     }
 }
 
@@ -29,27 +29,27 @@ int user_event_data_size(uint16_t event)
 size_t encode_control(const Control& c, uint8_t* p)
 {
     switch (c.type) {
-    case msg_type::set_chunk_size:
-    case msg_type::abort:
-    case msg_type::ack:
-    case msg_type::window_ack_size:
-        store_be32(p, c.value);
-        return 4;
-    case msg_type::set_peer_bandwidth:   // RTMP spec 5.4.5: window, then the limit type
-        store_be32(p, c.value);
-        p[4] = uint8_t(c.value2);
-        return 5;
-    case msg_type::user_control: {       // RTMP spec 7.1.7: event type, then event data
-        store_be16(p, c.event);
-        store_be32(p + 2, c.value);
-        if (c.event == uc_event::set_buffer_length) {
-            store_be32(p + 6, c.value2);
-            return 10;
+        case msg_type::set_chunk_size:
+        case msg_type::abort:
+        case msg_type::ack:
+        case msg_type::window_ack_size:
+            store_be32(p, c.value);
+            return 4;
+        case msg_type::set_peer_bandwidth:  // RTMP spec 5.4.5: window, then the limit type
+            store_be32(p, c.value);
+            p[4] = uint8_t(c.value2);
+            return 5;
+        case msg_type::user_control: {  // RTMP spec 7.1.7: event type, then event data
+            store_be16(p, c.event);
+            store_be32(p + 2, c.value);
+            if (c.event == uc_event::set_buffer_length) {
+                store_be32(p + 6, c.value2);
+                return 10;
+            }
+            return 6;
         }
-        return 6;
-    }
-    default:
-        return 0;
+        default:
+            return 0;
     }
 }
 
@@ -76,8 +76,8 @@ Rc parse_control(const Message& m, Control* out, const char** reason)
     Control c;
     c.type = m.type;
     size_t need = m.type == msg_type::set_peer_bandwidth ? 5
-                  : m.type == msg_type::user_control   ? 2
-                                                       : 4;
+                  : m.type == msg_type::user_control     ? 2
+                                                         : 4;
     if (n < need) {
         *reason = "control message too short";
         return Rc::error;
@@ -102,22 +102,38 @@ Rc parse_control(const Message& m, Control* out, const char** reason)
 const char* msg_type_name(uint8_t type)
 {
     switch (type) {
-    case msg_type::set_chunk_size: return "set_chunk_size";
-    case msg_type::abort: return "abort";
-    case msg_type::ack: return "ack";
-    case msg_type::user_control: return "user_control";
-    case msg_type::window_ack_size: return "window_ack_size";
-    case msg_type::set_peer_bandwidth: return "set_peer_bandwidth";
-    case msg_type::audio: return "audio";
-    case msg_type::video: return "video";
-    case msg_type::data_amf3: return "data_amf3";
-    case msg_type::shared_object_amf3: return "shared_object_amf3";
-    case msg_type::command_amf3: return "command_amf3";
-    case msg_type::data_amf0: return "data_amf0";
-    case msg_type::shared_object_amf0: return "shared_object_amf0";
-    case msg_type::command_amf0: return "command_amf0";
-    case msg_type::aggregate: return "aggregate";
-    default: return "unknown";
+        case msg_type::set_chunk_size:
+            return "set_chunk_size";
+        case msg_type::abort:
+            return "abort";
+        case msg_type::ack:
+            return "ack";
+        case msg_type::user_control:
+            return "user_control";
+        case msg_type::window_ack_size:
+            return "window_ack_size";
+        case msg_type::set_peer_bandwidth:
+            return "set_peer_bandwidth";
+        case msg_type::audio:
+            return "audio";
+        case msg_type::video:
+            return "video";
+        case msg_type::data_amf3:
+            return "data_amf3";
+        case msg_type::shared_object_amf3:
+            return "shared_object_amf3";
+        case msg_type::command_amf3:
+            return "command_amf3";
+        case msg_type::data_amf0:
+            return "data_amf0";
+        case msg_type::shared_object_amf0:
+            return "shared_object_amf0";
+        case msg_type::command_amf0:
+            return "command_amf0";
+        case msg_type::aggregate:
+            return "aggregate";
+        default:
+            return "unknown";
     }
 }
 

@@ -49,8 +49,8 @@ inline constexpr uint16_t ping_response = 7;
 inline constexpr uint32_t kControlCsid = 2;
 inline constexpr uint32_t kMinCsid = 2;
 inline constexpr uint32_t kMaxCsid = 65599;
-inline constexpr uint32_t kDefaultChunkSize = 128;   // RTMP spec 5.4.1
-inline constexpr uint32_t kMaxMessageLength = 0xFFFFFF;   // 24-bit length field
+inline constexpr uint32_t kDefaultChunkSize = 128;       // RTMP spec 5.4.1
+inline constexpr uint32_t kMaxMessageLength = 0xFFFFFF;  // 24-bit length field
 
 // What the chunk writer needs to frame one message.
 struct MsgHeader {
@@ -67,7 +67,7 @@ struct Message {
     uint8_t type = 0;
     uint32_t csid = 0;
     uint32_t msid = 0;
-    uint32_t timestamp = 0;   // absolute, accumulated from deltas, wraps mod 2^32
+    uint32_t timestamp = 0;  // absolute, accumulated from deltas, wraps mod 2^32
     uint32_t length = 0;
     BufRef payload;
 
@@ -135,6 +135,6 @@ Rc frame_control(BufPool& pool, uint32_t chunk_size, const Control& c, BufRef* o
 // value carries their first 4 data bytes when present). Extra trailing bytes are ignored.
 Rc parse_control(const Message& m, Control* out, const char** reason);
 
-const char* msg_type_name(uint8_t type);   // "audio", "command_amf0", ..., "unknown"
+const char* msg_type_name(uint8_t type);  // "audio", "command_amf0", ..., "unknown"
 
 }  // namespace strom::rtmp

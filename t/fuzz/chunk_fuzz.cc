@@ -21,12 +21,12 @@
 using namespace strom;
 using namespace strom::rtmp;
 
-#define CHECK(c)                                                      \
-    do {                                                              \
-        if (!(c)) {                                                   \
-            fprintf(stderr, "chunk_fuzz: check failed: %s\n", #c);   \
-            abort();                                                  \
-        }                                                             \
+#define CHECK(c)                                                   \
+    do {                                                           \
+        if (!(c)) {                                                \
+            fprintf(stderr, "chunk_fuzz: check failed: %s\n", #c); \
+            abort();                                               \
+        }                                                          \
     } while (0)
 
 namespace {
@@ -88,7 +88,7 @@ Outcome run(BufPool& pool, const uint8_t* in, size_t n, const uint8_t* sizes, si
             CHECK(used <= end - pos);
             pos += used;
             if (out.rc != Rc::done) break;
-            out.rc = Rc::again;   // the sink stopped the reader: go on from where it stopped
+            out.rc = Rc::again;  // the sink stopped the reader: go on from where it stopped
         }
         if (out.rc == Rc::error) break;
         CHECK(out.rc == Rc::again && pos == end);

@@ -25,9 +25,9 @@ namespace {
 constexpr size_t kSig = 1536;
 constexpr size_t kAll = 1 + 2 * kSig;
 
-#define CHECK(x)                      \
-    do {                              \
-        if (!(x)) std::abort();       \
+#define CHECK(x)                \
+    do {                        \
+        if (!(x)) std::abort(); \
     } while (0)
 
 // Writes a valid complex-handshake digest into a C1/S1 (text part of the signer's key).

@@ -56,17 +56,29 @@ struct Result {
 // Little builder for hand-made chunk streams.
 struct Bytes {
     std::vector<uint8_t> v;
-    Bytes& u8(uint32_t x) { v.push_back(uint8_t(x)); return *this; }
+    Bytes& u8(uint32_t x)
+    {
+        v.push_back(uint8_t(x));
+        return *this;
+    }
     Bytes& be24(uint32_t x) { return u8(x >> 16).u8(x >> 8).u8(x); }
     Bytes& be32(uint32_t x) { return u8(x >> 24).u8(x >> 16).u8(x >> 8).u8(x); }
     Bytes& le32(uint32_t x) { return u8(x).u8(x >> 8).u8(x >> 16).u8(x >> 24); }
-    Bytes& fill(size_t n, uint8_t b) { v.insert(v.end(), n, b); return *this; }
+    Bytes& fill(size_t n, uint8_t b)
+    {
+        v.insert(v.end(), n, b);
+        return *this;
+    }
     Bytes& seq(size_t n, uint8_t start)
     {
         for (size_t i = 0; i < n; ++i) v.push_back(uint8_t(start + i));
         return *this;
     }
-    Bytes& raw(const std::vector<uint8_t>& o) { v.insert(v.end(), o.begin(), o.end()); return *this; }
+    Bytes& raw(const std::vector<uint8_t>& o)
+    {
+        v.insert(v.end(), o.begin(), o.end());
+        return *this;
+    }
     Bytes& basic(uint8_t fmt, uint32_t csid)
     {
         if (csid < 64) return u8(fmt << 6 | csid);
@@ -83,10 +95,7 @@ struct Bytes {
     }
     Bytes& fmt2(uint32_t csid, uint32_t delta) { return basic(2, csid).be24(delta); }
     Bytes& fmt3(uint32_t csid) { return basic(3, csid); }
-    Bytes& set_chunk_size(uint32_t n)
-    {
-        return fmt0(2, 0, 4, msg_type::set_chunk_size, 0).be32(n);
-    }
+    Bytes& set_chunk_size(uint32_t n) { return fmt0(2, 0, 4, msg_type::set_chunk_size, 0).be32(n); }
 };
 
 std::vector<uint8_t> flatten(const BufRef& r)
@@ -216,7 +225,7 @@ TEST_F(ChunkTest, SpecExample2MessageSplitIntoChunks)
     std::vector<uint8_t> in = spec_example2(payload);
     ASSERT_EQ(in.size(), 12u + 128 + 1 + 128 + 1 + 51);
     EXPECT_EQ(in[7], 0x09);
-    EXPECT_EQ(in[5], 0x01);   // length 0x000133
+    EXPECT_EQ(in[5], 0x01);  // length 0x000133
     EXPECT_EQ(in[6], 0x33);
     Result r = feed_every_way(in);
     ASSERT_EQ(r.msgs.size(), 1u);
@@ -247,9 +256,13 @@ TEST_F(ChunkTest, BasicHeaderOneTwoAndThreeBytes)
         uint32_t csid;
         std::vector<uint8_t> bytes;
     } cases[] = {
-        {2, {0x02}},          {63, {0x3f}},         {64, {0x00, 0x00}},
-        {319, {0x00, 0xff}},  {320, {0x01, 0x00, 0x01}}, {65599, {0x01, 0xff, 0xff}},
-        {1000, {0x01, 0xa8, 0x03}},   // 1000 - 64 = 936 = 0x03a8, little-endian
+        {2, {0x02}},
+        {63, {0x3f}},
+        {64, {0x00, 0x00}},
+        {319, {0x00, 0xff}},
+        {320, {0x01, 0x00, 0x01}},
+        {65599, {0x01, 0xff, 0xff}},
+        {1000, {0x01, 0xa8, 0x03}},  // 1000 - 64 = 936 = 0x03a8, little-endian
     };
     for (const Case& c : cases) {
         std::vector<uint8_t> data = {1, 2, 3};
@@ -269,7 +282,7 @@ TEST_F(ChunkTest, Fmt1ChangesLengthAndTypeKeepsStreamId)
     b.fmt0(5, 100, 3, msg_type::audio, 7).seq(3, 0);
     b.fmt1(5, 10, 5, msg_type::video).seq(5, 10);
     b.fmt2(5, 30).seq(5, 20);
-    b.fmt3(5).seq(5, 30);   // a new message: the last delta again (RTMP spec 5.3.1.2.4)
+    b.fmt3(5).seq(5, 30);  // a new message: the last delta again (RTMP spec 5.3.1.2.4)
     Result r = feed_every_way(b.v);
     ASSERT_EQ(r.msgs.size(), 4u);
     EXPECT_EQ(r.msgs[0], (Rec{msg_type::audio, 5, 7, 100, 3, Bytes().seq(3, 0).v}));
@@ -381,8 +394,8 @@ TEST_F(ChunkTest, ExtendedTimestampOnFmt3NewMessageIsTheDelta)
 {
     Bytes b;
     b.fmt0(4, 0xFFFFFF, 1, msg_type::video, 1).be32(0x01000000).u8(1);
-    b.fmt2(4, 0xFFFFFF).be32(0x01000000).u8(2);    // delta >= 0xFFFFFF
-    b.fmt3(4).be32(0x01000000).u8(3);              // new message: the field is required
+    b.fmt2(4, 0xFFFFFF).be32(0x01000000).u8(2);  // delta >= 0xFFFFFF
+    b.fmt3(4).be32(0x01000000).u8(3);            // new message: the field is required
     Result r = feed_every_way(b.v);
     ASSERT_EQ(r.msgs.size(), 3u);
     EXPECT_EQ(r.msgs[0].ts, 0x01000000u);
@@ -395,7 +408,7 @@ TEST_F(ChunkTest, Fmt1ExtendedDeltaAccumulates)
     Bytes b;
     b.fmt0(4, 10, 1, msg_type::video, 1).u8(1);
     b.fmt1(4, 0xFFFFFF, 1, msg_type::video).be32(100).u8(2);
-    b.fmt2(4, 5).u8(3);   // back to a plain delta: no 4 bytes follow
+    b.fmt2(4, 5).u8(3);  // back to a plain delta: no 4 bytes follow
     Result r = feed_every_way(b.v);
     ASSERT_EQ(r.msgs.size(), 3u);
     EXPECT_EQ(r.msgs[1].ts, 110u);
@@ -406,10 +419,10 @@ TEST_F(ChunkTest, TimestampsCrossing24BitsAndWrapping32)
 {
     Bytes b;
     b.fmt0(4, 0xFFFFFE, 1, msg_type::video, 1).u8(0);
-    b.fmt2(4, 1).u8(1);                                  // 0xFFFFFF
-    b.fmt2(4, 1).u8(2);                                  // 0x1000000
+    b.fmt2(4, 1).u8(1);  // 0xFFFFFF
+    b.fmt2(4, 1).u8(2);  // 0x1000000
     b.fmt0(5, 0xFFFFFF, 1, msg_type::audio, 1).be32(0xFFFFFFF0).u8(3);
-    b.fmt2(5, 0x20).u8(4);                               // wraps to 0x10
+    b.fmt2(5, 0x20).u8(4);  // wraps to 0x10
     Result r = feed_every_way(b.v);
     ASSERT_EQ(r.msgs.size(), 5u);
     EXPECT_EQ(r.msgs[0].ts, 0xFFFFFEu);
@@ -450,7 +463,7 @@ TEST_F(ChunkTest, SetChunkSizeAppliesToTheNextChunk)
     b.fmt3(4).raw({p.begin() + 512, p.end()});
     Result r = feed_every_way(b.v);
     ASSERT_EQ(r.msgs.size(), 2u);
-    EXPECT_EQ(r.msgs[0].type, msg_type::set_chunk_size);   // still delivered
+    EXPECT_EQ(r.msgs[0].type, msg_type::set_chunk_size);  // still delivered
     EXPECT_EQ(r.msgs[1], (Rec{msg_type::video, 4, 1, 0, 600, p}));
 }
 
@@ -494,13 +507,16 @@ TEST_F(ChunkTest, SetChunkSizeHighBitMaskedAndLimits)
         limits.min_chunk_size = 128;
         Result r = feed_every_way(Bytes().set_chunk_size(127).v);
         EXPECT_EQ(r.rc, Rc::error);
-        EXPECT_NE(std::string(r.reason).find("bad chunk size 127 (min 128)"), std::string::npos) << r.reason;
+        EXPECT_NE(std::string(r.reason).find("bad chunk size 127 (min 128)"), std::string::npos)
+            << r.reason;
         EXPECT_EQ(feed_whole(Bytes().set_chunk_size(128).v).rc, Rc::again);
     }
     {
         Result r = feed_every_way(Bytes().fmt0(2, 0, 3, msg_type::set_chunk_size, 0).seq(3, 0).v);
         EXPECT_EQ(r.rc, Rc::error);
-        EXPECT_NE(std::string(r.reason).find("set_chunk_size message too short (3 bytes)"), std::string::npos) << r.reason;
+        EXPECT_NE(std::string(r.reason).find("set_chunk_size message too short (3 bytes)"),
+                  std::string::npos)
+            << r.reason;
     }
 }
 
@@ -520,9 +536,9 @@ TEST_F(ChunkTest, AbortDiscardsThePartialMessage)
     Bytes b;
     b.fmt0(5, 10, 200, msg_type::video, 1).fill(128, 0xAA);
     b.fmt0(2, 0, 4, msg_type::abort, 0).be32(5);
-    b.fmt3(5).fill(128, 0xBB);   // starts a new 200-byte message (delta 10)
+    b.fmt3(5).fill(128, 0xBB);  // starts a new 200-byte message (delta 10)
     b.fmt3(5).fill(72, 0xCC);
-    b.fmt0(2, 0, 4, msg_type::abort, 0).be32(77);   // unknown csid: nothing to do
+    b.fmt0(2, 0, 4, msg_type::abort, 0).be32(77);  // unknown csid: nothing to do
     Result r = feed_every_way(b.v);
     EXPECT_EQ(r.rc, Rc::again);
     ASSERT_EQ(r.msgs.size(), 3u);
@@ -615,7 +631,7 @@ TEST_F(ChunkTest, Fmt1Or2WithSameLengthMidMessageContinuesIt)
     EXPECT_EQ(r.rc, Rc::again);
     ASSERT_EQ(r.msgs.size(), 2u);
     EXPECT_EQ(r.msgs[0], (Rec{msg_type::video, 4, 1, 50, 400, p}));
-    EXPECT_EQ(r.msgs[1].ts, 100u);   // fmt 3 new message: delta 50 from the fmt 0 header
+    EXPECT_EQ(r.msgs[1].ts, 100u);  // fmt 3 new message: delta 50 from the fmt 0 header
 }
 
 // ---------------------------------------------------------------------------------------
@@ -627,7 +643,7 @@ TEST_F(ChunkTest, MessageTooBigFailsBeforeAllocating)
     Result r = feed_every_way(Bytes().fmt0(4, 0, 0xFFFFFF, msg_type::video, 1).fill(10, 0).v);
     EXPECT_EQ(r.rc, Rc::error);
     EXPECT_EQ(r.reason, "message too big (16777215 > max_message 1048576)");
-    EXPECT_EQ(pool.cached(), 0u);   // not a single block was ever taken
+    EXPECT_EQ(pool.cached(), 0u);  // not a single block was ever taken
 
     r = feed_whole(Bytes().fmt0(4, 0, (1u << 20) + 1, msg_type::video, 1).v);
     EXPECT_EQ(r.rc, Rc::error);
@@ -666,7 +682,8 @@ TEST_F(ChunkTest, PartialBytesBudget)
 
     // Completed messages give their bytes back to the budget.
     Bytes c;
-    for (int i = 0; i < 10; ++i) c.fmt0(4, 0, 200, msg_type::video, 1).fill(128, 0).fmt3(4).fill(72, 0);
+    for (int i = 0; i < 10; ++i)
+        c.fmt0(4, 0, 200, msg_type::video, 1).fill(128, 0).fmt3(4).fill(72, 0);
     EXPECT_EQ(feed_whole(c.v).msgs.size(), 10u);
 }
 
@@ -680,7 +697,7 @@ TEST_F(ChunkTest, PoolExhaustionIsAnError)
     size_t used;
     EXPECT_EQ(r.feed(b.v.data(), b.v.size(), &used, rec), Rc::error);
     EXPECT_EQ(std::string(r.reason()), "buffer pool exhausted (csid 4, 128 of 300 bytes)");
-    EXPECT_EQ(r.feed(b.v.data(), 1, &used, rec), Rc::error);   // errors are final
+    EXPECT_EQ(r.feed(b.v.data(), 1, &used, rec), Rc::error);  // errors are final
 }
 
 // ---------------------------------------------------------------------------------------
@@ -707,7 +724,7 @@ TEST_F(ChunkTest, SinkStopsParsingAndFeedResumes)
     StopAfter sink(2);
     size_t used = 0;
     EXPECT_EQ(r.feed(in.data(), in.size(), &used, sink), Rc::done);
-    EXPECT_EQ(used, 12u + 32 + 4 + 32);   // right after the second message
+    EXPECT_EQ(used, 12u + 32 + 4 + 32);  // right after the second message
     size_t used2 = 0;
     EXPECT_EQ(r.feed(in.data() + used, in.size() - used, &used2, sink), Rc::again);
     EXPECT_EQ(used + used2, in.size());
@@ -736,7 +753,7 @@ TEST_F(ChunkTest, WriterReaderRoundTripAtManyChunkSizes)
         in.insert(in.end(), m.begin(), m.end());
         set.reset();
         msg.reset();
-        std::vector<size_t> cuts;   // uneven pieces, and byte by byte for the smaller streams
+        std::vector<size_t> cuts;  // uneven pieces, and byte by byte for the smaller streams
         for (size_t i = 1; i < in.size(); i += 1 + i % 5000) cuts.push_back(i);
         Result a = feed_whole(in), b = feed_pieces(in, cuts);
         ASSERT_EQ(a.msgs.size(), 2u) << cs;
@@ -758,7 +775,7 @@ TEST_F(ChunkTest, WriterFromChainEqualsWriterFromBytes)
     BufRef chain = src.take();
     BufRef a, b;
     MsgHeader h{3, msg_type::command_amf0, 0, 0};
-    ASSERT_EQ(frame_message(pool, 128, h, chain.get(), 64, 500, &a), Rc::ok);   // block edge
+    ASSERT_EQ(frame_message(pool, 128, h, chain.get(), 64, 500, &a), Rc::ok);  // block edge
     ASSERT_EQ(frame_message(pool, 128, h, p.data() + 64, 500, &b), Rc::ok);
     EXPECT_EQ(flatten(a), flatten(b));
     Message m;
@@ -776,10 +793,12 @@ TEST_F(ChunkTest, WriterRejectsBadArguments)
     std::vector<uint8_t> p(10);
     BufRef out;
     EXPECT_EQ(frame_message(pool, 0, MsgHeader{3, 8, 1, 0}, p.data(), 10, &out), Rc::error);
-    EXPECT_EQ(frame_message(pool, 0x80000000, MsgHeader{3, 8, 1, 0}, p.data(), 10, &out), Rc::error);
+    EXPECT_EQ(frame_message(pool, 0x80000000, MsgHeader{3, 8, 1, 0}, p.data(), 10, &out),
+              Rc::error);
     EXPECT_EQ(frame_message(pool, 128, MsgHeader{1, 8, 1, 0}, p.data(), 10, &out), Rc::error);
     EXPECT_EQ(frame_message(pool, 128, MsgHeader{65600, 8, 1, 0}, p.data(), 10, &out), Rc::error);
-    EXPECT_EQ(frame_message(pool, 128, MsgHeader{3, 8, 1, 0}, p.data(), 0x1000000, &out), Rc::error);
+    EXPECT_EQ(frame_message(pool, 128, MsgHeader{3, 8, 1, 0}, p.data(), 0x1000000, &out),
+              Rc::error);
     Chain src(pool);
     ASSERT_EQ(src.append(p.data(), 10), Rc::ok);
     BufRef chain = src.take();
@@ -802,7 +821,7 @@ TEST_F(ChunkTest, FramedMessageIsSharedNotCopied)
 {
     BufRef out = frame(128, MsgHeader{6, msg_type::audio, 1, 0}, pattern(100));
     size_t blocks = pool.outstanding();
-    std::vector<BufRef> queues(50, out);   // fifty players' out-queues
+    std::vector<BufRef> queues(50, out);  // fifty players' out-queues
     EXPECT_EQ(pool.outstanding(), blocks);
     EXPECT_EQ(out->refs, 51u);
 }
@@ -915,10 +934,10 @@ TEST_F(AggregateTest, SplitsAndRebasesTimestamps)
 {
     std::vector<uint8_t> a = pattern(100, 1), v = pattern(300, 2), d = pattern(20, 3);
     Bytes b;
-    sub_tag(b, msg_type::video, v, 0x01000010);   // FLV ts with the upper byte set
+    sub_tag(b, msg_type::video, v, 0x01000010);  // FLV ts with the upper byte set
     sub_tag(b, msg_type::audio, a, 0x01000030);
-    sub_tag(b, 4, {1, 2, 3, 4, 5, 6}, 0x01000031);   // not audio/video/data: skipped
-    sub_tag(b, msg_type::data_amf0, d, 0x01000040, false);   // last back pointer omitted
+    sub_tag(b, 4, {1, 2, 3, 4, 5, 6}, 0x01000031);          // not audio/video/data: skipped
+    sub_tag(b, msg_type::data_amf0, d, 0x01000040, false);  // last back pointer omitted
     Message m = make(b.v, 5000);
     Recorder rec;
     const char* why = "";
@@ -952,7 +971,7 @@ TEST_F(AggregateTest, MalformedAggregatesDeliverNothing)
     {
         Bytes b;
         sub_tag(b, msg_type::video, pattern(50), 0);
-        b.u8(msg_type::audio).be24(1000).be24(0).u8(0).be24(0).fill(20, 0);   // size overflow
+        b.u8(msg_type::audio).be24(1000).be24(0).u8(0).be24(0).fill(20, 0);  // size overflow
         cases.push_back({b.v, "aggregate: sub-message larger than the aggregate"});
     }
     {
@@ -1041,7 +1060,7 @@ TEST_F(AggregateTest, PoolExhaustionWhileSplitting)
 TEST(AckWindow, DueWhenTheWindowPasses)
 {
     AckWindow w;
-    EXPECT_FALSE(w.add(1000000));   // no window announced yet
+    EXPECT_FALSE(w.add(1000000));  // no window announced yet
     w.acked();
     w.set_window(2500);
     EXPECT_FALSE(w.add(2499));
@@ -1058,7 +1077,7 @@ TEST(AckWindow, SequenceWrapsMod32)
     w.set_window(0x1000);
     w.add(0xFFFFF800u);
     w.acked();
-    EXPECT_FALSE(w.add(0x900));   // crosses 2^32
+    EXPECT_FALSE(w.add(0x900));  // crosses 2^32
     EXPECT_EQ(w.sequence(), 0x100u);
     EXPECT_TRUE(w.add(0x700));
     EXPECT_EQ(w.sequence(), 0x800u);

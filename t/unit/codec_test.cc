@@ -81,8 +81,11 @@ void expect_safe_prefixes(const Bytes& msg)
             EXPECT_EQ(v.codec, VideoCodec::unknown);
             EXPECT_FALSE(v.keyframe || v.sequence_header);
         }
-        if (!a.malformed) EXPECT_LE(size_t(a.body_offset) + a.body_size, k);
-        else EXPECT_EQ(a.codec, AudioCodec::unknown);
+        if (!a.malformed) {
+            EXPECT_LE(size_t(a.body_offset) + a.body_size, k);
+        } else {
+            EXPECT_EQ(a.codec, AudioCodec::unknown);
+        }
     }
 }
 

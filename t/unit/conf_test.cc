@@ -183,8 +183,9 @@ public:
     std::string write(const std::string& rel, const std::string& text) const
     {
         std::string p = path_ + "/" + rel;
-        size_t slash = p.rfind('/');
-        mkdir(p.substr(0, slash).c_str(), 0755);
+        for (size_t slash = path_.size() + 1; (slash = p.find('/', slash)) != std::string::npos; ++slash) {
+            mkdir(p.substr(0, slash).c_str(), 0755);
+        }
         std::ofstream(p) << text;
         return p;
     }

@@ -20,7 +20,7 @@ namespace {
 
 constexpr size_t kSig = 1536;
 constexpr size_t kC0C1 = 1 + kSig;
-constexpr size_t kAll = 1 + 2 * kSig;   // S0S1S2, or C0C1 + C2
+constexpr size_t kAll = 1 + 2 * kSig;  // S0S1S2, or C0C1 + C2
 
 // --- An independent model of the complex handshake checks, written from the way ffmpeg
 // (libavformat/rtmpproto.c) and librtmp (handshake.h) verify a peer. ------------------
@@ -28,15 +28,16 @@ constexpr size_t kAll = 1 + 2 * kSig;   // S0S1S2, or C0C1 + C2
 Bytes key(const char* text)
 {
     static const uint8_t tail[32] = {
-        0xf0, 0xee, 0xc2, 0x4a, 0x80, 0x68, 0xbe, 0xe8, 0x2e, 0x00, 0xd0, 0xd1, 0x02, 0x9e, 0x7e, 0x57,
-        0x6e, 0xec, 0x5d, 0x2d, 0x29, 0x80, 0x6f, 0xab, 0x93, 0xb8, 0xe6, 0x36, 0xcf, 0xeb, 0x31, 0xae,
+        0xf0, 0xee, 0xc2, 0x4a, 0x80, 0x68, 0xbe, 0xe8, 0x2e, 0x00, 0xd0,
+        0xd1, 0x02, 0x9e, 0x7e, 0x57, 0x6e, 0xec, 0x5d, 0x2d, 0x29, 0x80,
+        0x6f, 0xab, 0x93, 0xb8, 0xe6, 0x36, 0xcf, 0xeb, 0x31, 0xae,
     };
     Bytes k(text, text + std::strlen(text));
     k.insert(k.end(), tail, tail + 32);
     return k;
 }
-const Bytes kFp = key("Genuine Adobe Flash Player 001");          // 62, text part 30
-const Bytes kFms = key("Genuine Adobe Flash Media Server 001");   // 68, text part 36
+const Bytes kFp = key("Genuine Adobe Flash Player 001");         // 62, text part 30
+const Bytes kFms = key("Genuine Adobe Flash Media Server 001");  // 68, text part 36
 
 size_t ref_offset(const uint8_t* sig, Scheme s)
 {
@@ -197,9 +198,9 @@ TEST(Handshake, SimpleClientAndServerAgreeAtAnyTransferSize)
         ASSERT_EQ(r.s2c.size(), kAll);
         EXPECT_EQ(r.c2s[0], 3);
         EXPECT_EQ(r.s2c[0], 3);
-        EXPECT_EQ(load_be32(r.s2c.data() + 5), 0u);   // RTMP 5.2.3: zero field
-        EXPECT_TRUE(echoes(r.s2c.data() + kC0C1, r.c2s.data() + 1));   // S2 echoes C1
-        EXPECT_TRUE(echoes(r.c2s.data() + kC0C1, r.s2c.data() + 1));   // C2 echoes S1
+        EXPECT_EQ(load_be32(r.s2c.data() + 5), 0u);                   // RTMP 5.2.3: zero field
+        EXPECT_TRUE(echoes(r.s2c.data() + kC0C1, r.c2s.data() + 1));  // S2 echoes C1
+        EXPECT_TRUE(echoes(r.c2s.data() + kC0C1, r.s2c.data() + 1));  // C2 echoes S1
         EXPECT_TRUE(c.output().empty());
         EXPECT_TRUE(s.output().empty());
     }
@@ -250,7 +251,7 @@ TEST(Handshake, ServerFedAtEverySplitPointAnswersTheSameAndStopsAfterC2)
         Exchange r = run(c, s, 5000);
         ASSERT_EQ(r.server_rc, Rc::ok);
         Bytes in = r.c2s;
-        const Bytes extra = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x01};   // a chunk
+        const Bytes extra = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x01};  // a chunk
         in.insert(in.end(), extra.begin(), extra.end());
         for (size_t cut = 0; cut <= in.size(); ++cut) {
             Hs::seed_random(2);
@@ -274,7 +275,7 @@ TEST(Handshake, ClientFedAtEverySplitPointAnswersTheSameAndStopsAfterS2)
         Exchange r = run(c, s, 5000);
         ASSERT_EQ(r.client_rc, Rc::ok);
         Bytes in = r.s2c;
-        in.push_back(0x02);   // the server's first chunk (Window Acknowledgement Size...)
+        in.push_back(0x02);  // the server's first chunk (Window Acknowledgement Size...)
         Bytes want_c2(r.c2s.begin() + kC0C1, r.c2s.end());
         Bytes first_c2;
         for (size_t cut = 0; cut <= in.size(); ++cut) {
@@ -326,7 +327,10 @@ TEST(Handshake, ServerAnswersAHandBuiltScheme1C1InScheme1)
 
 TEST(Handshake, UnsupportedVersionIsAnErrorNamingTheByte)
 {
-    struct { uint8_t v; const char* text; } cases[] = {
+    struct {
+        uint8_t v;
+        const char* text;
+    } cases[] = {
         {6, "unsupported RTMP version 6 (RTMPE)"},
         {8, "unsupported RTMP version 8 (RTMPE)"},
         {0, "unsupported RTMP version 0"},
@@ -343,7 +347,7 @@ TEST(Handshake, UnsupportedVersionIsAnErrorNamingTheByte)
         EXPECT_EQ(used, 1u);
         EXPECT_STREQ(s.reason(), k.text);
         EXPECT_TRUE(s.output().empty());
-        EXPECT_EQ(s.feed(in, sizeof(in), &used), Rc::error);   // stays failed
+        EXPECT_EQ(s.feed(in, sizeof(in), &used), Rc::error);  // stays failed
         EXPECT_EQ(used, 0u);
     }
 }
@@ -384,7 +388,7 @@ TEST(Handshake, ComplexClientTreatsAnUnsignedS1WithAVersionAsSimple)
     Bytes c0c1 = take_output(c);
     Bytes in = {3};
     Bytes s1 = pattern(kSig, 11);
-    store_be32(s1.data() + 4, 0x0d0e0a0d);   // a version but no digest
+    store_be32(s1.data() + 4, 0x0d0e0a0d);  // a version but no digest
     in.insert(in.end(), s1.begin(), s1.end());
     in.insert(in.end(), c0c1.begin() + 1, c0c1.end());
     size_t used = 0;
@@ -448,7 +452,7 @@ TEST(Handshake, ServerAcceptsAnEchoC2FromAComplexClient)
     ASSERT_EQ(s.feed(c0c1.data(), c0c1.size(), &used), Rc::again);
     Bytes out = take_output(s);
     Bytes c2(out.begin() + 1, out.begin() + kC0C1);
-    store_be32(c2.data() + 4, 77);   // time2 is the client's own
+    store_be32(c2.data() + 4, 77);  // time2 is the client's own
     ASSERT_EQ(s.feed(c2.data(), c2.size(), &used), Rc::ok);
     EXPECT_TRUE(s.complex());
     EXPECT_TRUE(s.peer_reply_matched());
@@ -467,7 +471,7 @@ TEST(Handshake, GoldenFfmpegC0C1IsDigest0AndOurAnswerPassesFfmpegChecks)
     ASSERT_EQ(s.feed(c0c1.data(), c0c1.size(), &used), Rc::again);
     EXPECT_EQ(used, kC0C1);
     EXPECT_EQ(s.peer_scheme(), Scheme::digest0);
-    EXPECT_EQ(s.peer_version(), 0x09007c02u);   // 9.0.124.2
+    EXPECT_EQ(s.peer_version(), 0x09007c02u);  // 9.0.124.2
     Bytes out = take_output(s);
     ASSERT_EQ(out.size(), kAll);
     EXPECT_EQ(out[0], 3);
@@ -516,7 +520,7 @@ TEST(Handshake, GoldenRtmpdumpFp9C0C1IsDigest0AndOurAnswerPassesLibrtmpChecks)
     size_t used = 0;
     ASSERT_EQ(s.feed(c0c1.data(), c0c1.size(), &used), Rc::again);
     EXPECT_EQ(s.peer_scheme(), Scheme::digest0);
-    EXPECT_EQ(s.peer_version(), 0x0a002d02u);   // 10.0.45.2
+    EXPECT_EQ(s.peer_version(), 0x0a002d02u);  // 10.0.45.2
     Bytes out = take_output(s);
     const uint8_t* s1 = out.data() + 1;
     EXPECT_NE(s1[4], 0) << "librtmp falls back to the simple form on a zero version";
@@ -536,7 +540,7 @@ TEST(Handshake, OutputDrainsThroughPartialSends)
     c.sent(100);
     EXPECT_EQ(c.output().size(), kC0C1 - 100);
     EXPECT_EQ(c.output()[0], whole[100]);
-    c.sent(100000);   // more than pending: clamps
+    c.sent(100000);  // more than pending: clamps
     EXPECT_TRUE(c.output().empty());
 }
 

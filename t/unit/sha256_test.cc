@@ -83,7 +83,10 @@ TEST(Sha256, EmptyMessage)
 // block; 64: exact block). Expected values from an independent implementation.
 TEST(Sha256, PaddingBoundaries)
 {
-    struct { size_t n; const char* digest; } cases[] = {
+    struct {
+        size_t n;
+        const char* digest;
+    } cases[] = {
         {1, "084fed08b978af4d7d196a7446a86b58009e636b611db16211b65a9aadff29c5"},
         {55, "e7313d333c272e639f790978283f9eb392e843d0f29b7016828bb1daa4aac70b"},
         {56, "4324d65f3c103567f5589c710bc08f8523f929a9272e3af36fc968e52abc6c27"},
@@ -163,8 +166,9 @@ TEST(HmacSha256, Rfc4231Case5TruncatedTo128Bits)
 
 TEST(HmacSha256, Rfc4231Case6KeyLongerThanBlock)
 {
-    EXPECT_EQ(hmac(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
-              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    EXPECT_EQ(
+        hmac(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 TEST(HmacSha256, Rfc4231Case7LongKeyAndLongData)

@@ -1,0 +1,84 @@
+"""A deliberately small raw RTMP client for robustness tests: it can do a simple
+handshake, write chunks exactly as told (including hostile ones) and encode the few
+AMF0 values the tests need. Not a player: real clients are ffmpeg, rtmpdump, gst."""
+
+import os
+import socket
+import struct
+
+
+def amf_str(s):
+    b = s.encode() if isinstance(s, str) else s
+    return b"\x02" + struct.pack(">H", len(b)) + b
+
+
+def amf_num(n):
+    return b"\x00" + struct.pack(">d", n)
+
+
+def amf_null():
+    return b"\x05"
+
+
+def amf_obj(d):
+    out = b"\x03"
+    for k, v in d.items():
+        kb = k.encode()
+        out += struct.pack(">H", len(kb)) + kb
+        out += amf_str(v) if isinstance(v, str) else amf_num(v)
+    return out + b"\x00\x00\x09"
+
+
+class RawRtmp:
+    def __init__(self, port, timeout=5):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def handshake(self):
+        c1 = b"\x00" * 8 + os.urandom(1528)
+        self.sock.sendall(b"\x03" + c1)
+        s = self.recv_exact(1 + 1536 + 1536)
+        self.sock.sendall(s[1:1537])   # C2 echoes S1
+        return s
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("closed after %d bytes" % len(buf))
+            buf += chunk
+        return buf
+
+    def chunk(self, csid, mtype, msid, payload, ts=0, chunk_size=128, length=None):
+        """Writes one message as fmt0 + fmt3 chunks (csid < 64)."""
+        length = len(payload) if length is None else length
+        hdr = bytes([csid & 0x3F]) + struct.pack(">I", ts)[1:] + struct.pack(">I", length)[1:] \
+            + bytes([mtype]) + struct.pack("<I", msid)
+        out = hdr + payload[:chunk_size]
+        rest = payload[chunk_size:]
+        while rest:
+            out += bytes([0xC0 | (csid & 0x3F)]) + rest[:chunk_size]
+            rest = rest[chunk_size:]
+        self.sock.sendall(out)
+
+    def command(self, name, tid, *args, msid=0, csid=3):
+        body = amf_str(name) + amf_num(tid) + b"".join(args)
+        self.chunk(csid, 20, msid, body)
+
+    def connect(self, app="live", port=1935):
+        self.command("connect", 1, amf_obj({"app": app, "tcUrl": "rtmp://127.0.0.1:%d/%s" % (port, app),
+                                            "flashVer": "LNX 9,0,124,2", "objectEncoding": 0}))
+
+    def read_until_closed(self, limit=1 << 20, timeout=5):
+        """Reads until the server closes; returns the bytes (raises on timeout)."""
+        self.sock.settimeout(timeout)
+        data = b""
+        while len(data) < limit:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        return data
+
+    def close(self):
+        self.sock.close()

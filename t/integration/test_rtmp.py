@@ -1,0 +1,297 @@
+"""RTMP interop against clients we did not write (ffmpeg, rtmpdump/librtmp,
+GStreamer rtmp2), live-stream behaviour, and hostile input that must close only the
+offending connection."""
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import time
+import unittest
+
+from rtmp_raw import RawRtmp, amf_null, amf_num, amf_obj, amf_str
+from strom_harness import ServerTest, ffprobe_streams, have, make_flv, wait_for
+
+CONF = """
+events { worker_connections 256; }
+rtmp {
+    server {
+        listen 127.0.0.1:{port};
+        application live { live on; %(live)s }
+    }
+}
+"""
+
+
+def conf(extra=""):
+    return CONF % {"live": extra}
+
+
+def need(*tools):
+    for t in tools:
+        if not have(t):
+            raise unittest.SkipTest("%s not installed" % t)
+
+
+class Proc:
+    """A client process, killed at the end of the test."""
+
+    def __init__(self, test, cmd, **kw):
+        self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, **kw)
+        test.addCleanup(self.stop)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+    def wait(self, timeout):
+        return self.p.wait(timeout)
+
+    def output(self):
+        return self.p.stdout.read().decode(errors="replace") if self.p.stdout else ""
+
+
+class LiveTestBase(ServerTest):
+    def publish(self, srv, name="test", loop=True, media=None, extra=()):
+        need("ffmpeg")
+        media = media or make_flv()
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re"]
+        if loop:
+            cmd += ["-stream_loop", "-1"]
+        cmd += ["-i", media, "-c", "copy", *extra, "-f", "flv", srv.url("live/" + name)]
+        return Proc(self, cmd)
+
+    def wait_published(self, srv, name="test", count=1):
+        wait_for(lambda: srv.error_log().count('publish "live/%s"' % name) >= count, 10,
+                 what="publish of %s" % name)
+
+    def play_to_file(self, srv, name="test", seconds=3, timeout=20, out=None):
+        out = out or os.path.join(srv.prefix, "play-%s-%d.flv" % (name, int(time.time() * 1000)))
+        r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url("live/" + name),
+                            "-t", str(seconds), "-c", "copy", "-f", "flv", out],
+                           capture_output=True, text=True, timeout=timeout)
+        return r, out
+
+    def packets(self, path, stream="v"):
+        r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", stream, "-show_entries",
+                            "packet=pts_time,flags", "-of", "json", path], capture_output=True, text=True)
+        return json.loads(r.stdout or "{}").get("packets", [])
+
+
+class InteropTest(LiveTestBase):
+    def test_ffmpeg_publishes_and_ffmpeg_plays_both_streams(self):
+        srv = self.server(conf()).start()
+        self.publish(srv)
+        self.wait_published(srv)
+        r, out = self.play_to_file(srv, seconds=5)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"])
+        self.assertGreater(len(self.packets(out)), 100)   # ~5 s at 30 fps
+
+    def test_rtmpdump_plays(self):
+        need("rtmpdump", "ffprobe")
+        srv = self.server(conf()).start()
+        self.publish(srv)
+        self.wait_published(srv)
+        out = os.path.join(srv.prefix, "rtmpdump.flv")
+        p = subprocess.Popen(["rtmpdump", "-q", "-v", "-r", srv.url("live/test"), "-o", out])
+        time.sleep(3)
+        p.send_signal(signal.SIGINT)
+        p.wait(10)
+        streams = ffprobe_streams(out)
+        self.assertIn("h264,video", streams)
+        self.assertIn("aac,audio", streams)
+        self.assertGreater(len(self.packets(out)), 30)
+
+    def test_gstreamer_publishes_with_rtmp2sink_and_plays_with_rtmp2src(self):
+        need("gst-launch-1.0", "ffprobe")
+        srv = self.server(conf()).start()
+        media = make_flv()
+        Proc(self, ["gst-launch-1.0", "-q", "filesrc", "location=" + media, "!", "flvdemux", "name=d",
+                    "d.video", "!", "queue", "!", "h264parse", "!", "flvmux", "name=m", "streamable=true", "!",
+                    "rtmp2sink", "location=" + srv.url("live/gst"),
+                    "d.audio", "!", "queue", "!", "aacparse", "!", "m."])
+        self.wait_published(srv, "gst")
+        out = os.path.join(srv.prefix, "gst.flv")
+        r = subprocess.run(["gst-launch-1.0", "-q", "-e", "rtmp2src", "location=" + srv.url("live/gst"),
+                            "num-buffers=200", "!", "filesink", "location=" + out],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        streams = ffprobe_streams(out)
+        self.assertTrue(any("video" in s for s in streams), streams)
+        self.assertTrue(any("audio" in s for s in streams), streams)
+
+
+class LiveTest(LiveTestBase):
+    def test_late_joiner_starts_on_keyframe_within_a_second(self):
+        srv = self.server(conf()).start()
+        self.publish(srv)
+        self.wait_published(srv)
+        time.sleep(3.2)   # mid-GOP (keyframe every 2 s)
+        best = 99
+        for attempt in range(3):
+            out = os.path.join(srv.prefix, "late%d.flv" % attempt)
+            t0 = time.time()
+            r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url(),
+                                "-frames:v", "1", "-an", "-c", "copy", "-f", "flv", out],
+                               capture_output=True, text=True, timeout=20)
+            best = min(best, time.time() - t0)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pk = self.packets(out)
+            self.assertTrue(pk and "K" in pk[0]["flags"], pk[:2])
+        self.assertLess(best, 1.0, "first frame took %.2fs" % best)
+
+    def test_republish_after_unpublish(self):
+        srv = self.server(conf()).start()
+        p = self.publish(srv, loop=False, media=make_flv(seconds=2))
+        self.wait_published(srv)
+        p.wait(20)
+        wait_for(lambda: 'unpublish "live/test"' in srv.error_log(), 5, what="unpublish")
+        self.publish(srv)
+        self.wait_published(srv, count=2)
+        r, out = self.play_to_file(srv, seconds=2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("h264,video", ffprobe_streams(out))
+
+    def test_second_publisher_is_rejected(self):
+        srv = self.server(conf()).start()
+        self.publish(srv)
+        self.wait_published(srv)
+        r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", make_flv(), "-t", "3",
+                            "-c", "copy", "-f", "flv", srv.url()], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("already publishing", srv.error_log())
+        r, out = self.play_to_file(srv, seconds=2)   # the first one goes on
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    allowed_alerts = ()
+
+    def test_publisher_takeover_and_player_continues(self):
+        srv = self.server(conf("publisher_takeover on;")).start()
+        first = self.publish(srv)
+        self.wait_published(srv)
+        out = os.path.join(srv.prefix, "through.flv")
+        player = Proc(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url(), "-t", "6",
+                             "-c", "copy", "-f", "flv", out])
+        time.sleep(2)
+        self.publish(srv)
+        wait_for(lambda: "takes over" in srv.error_log(), 10, what="takeover")
+        wait_for(lambda: first.p.poll() is not None, 10, what="first publisher gone")
+        player.wait(30)
+        self.assertEqual(player.p.returncode, 0, player.output())
+        pk = self.packets(out)
+        ts = [float(p["pts_time"]) for p in pk if "pts_time" in p]
+        self.assertGreater(ts[-1] - ts[0], 4.5)   # played through the switch
+        self.assertTrue(all(b >= a - 0.5 for a, b in zip(ts, ts[1:])), "timestamps went back")
+
+    def test_idle_streams_off_answers_stream_not_found(self):
+        srv = self.server(conf("idle_streams off;")).start()
+        r, out = self.play_to_file(srv, name="nothing", seconds=1)
+        self.assertNotEqual(r.returncode, 0)
+        wait_for(lambda: "not published" in srv.error_log(), 5, what="log line")
+
+
+class RobustnessTest(LiveTestBase):
+    """Each hostile case closes only its own connection, with one log line; a healthy
+    player of another stream keeps receiving throughout."""
+
+    def healthy(self, srv):
+        self.publish(srv, name="healthy")
+        self.wait_published(srv, "healthy")
+        out = os.path.join(srv.prefix, "healthy.flv")
+        player = Proc(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url("live/healthy"),
+                             "-t", "8", "-c", "copy", "-f", "flv", out])
+        return player, out
+
+    def after_handshake(self, srv):
+        c = RawRtmp(srv.port)
+        c.handshake()
+        return c
+
+    def test_hostile_inputs_close_only_the_offender(self):
+        srv = self.server(conf()).start()
+        player, out = self.healthy(srv)
+        time.sleep(1)
+        cases = []
+
+        # random bytes instead of a handshake
+        c = RawRtmp(srv.port)
+        c.sock.sendall(b"\x06" + os.urandom(3000))
+        cases.append(("bad version", c))
+        # truncated handshake, then silence: closed at the (absolute) deadline
+        c = RawRtmp(srv.port)
+        c.sock.sendall(b"\x03" + b"\x00" * 100)
+        cases.append(("truncated handshake", c))
+        # chunk size 0x7FFFFFFF then a small message: accepted, never used as a size
+        c = self.after_handshake(srv)
+        c.chunk(2, 1, 0, struct.pack(">I", 0x7FFFFFFF))
+        c.connect(port=srv.port)
+        cases.append(("huge chunk size ok", c))
+        # message length 0xFFFFFF over max_message
+        c = self.after_handshake(srv)
+        c.chunk(3, 20, 0, b"\x02\x00\x07connect", length=0xFFFFFF)
+        cases.append(("too big", c))
+        # AMF nesting 10,000 deep
+        c = self.after_handshake(srv)
+        body = amf_str("connect") + amf_num(1) + b"\x0a\x00\x00\x00\x01" * 10000
+        c.chunk(3, 20, 0, body, chunk_size=128)
+        cases.append(("deep AMF", c))
+        # unknown command with a transaction id: _error, connection stays
+        c = self.after_handshake(srv)
+        c.connect(port=srv.port)
+        c.command("noSuchCommand", 7, amf_null())
+        cases.append(("unknown command", c))
+        # garbage after the handshake
+        c = self.after_handshake(srv)
+        c.sock.sendall(os.urandom(20000))
+        cases.append(("random chunks", c))
+
+        results = {}
+        for name, c in cases:
+            if name in ("huge chunk size ok", "unknown command"):
+                continue
+            try:
+                c.read_until_closed(timeout=15)
+                results[name] = "closed"
+            except ConnectionResetError:
+                results[name] = "closed"   # closed with our bytes unread: a reset
+            except Exception as e:   # noqa: BLE001
+                results[name] = "open: %s" % e
+        for name in ("bad version", "too big", "deep AMF", "random chunks", "truncated handshake"):
+            self.assertEqual(results.get(name), "closed", results)
+
+        # the unknown command got an _error and the connection is still usable
+        c = dict(cases)["unknown command"]
+        c.sock.settimeout(3)
+        data = b""
+        deadline = time.time() + 3
+        while b"Method not found" not in data and time.time() < deadline:
+            data += c.sock.recv(65536)
+        self.assertIn(b"_error", data)
+        c.command("createStream", 8, amf_null())
+        more = c.sock.recv(65536)
+        self.assertIn(b"_result", more)
+        for _, c in cases:
+            c.close()
+
+        player.wait(30)
+        self.assertEqual(player.p.returncode, 0, player.output())
+        pk = self.packets(out)
+        ts = [float(p["pts_time"]) for p in pk if "pts_time" in p]
+        self.assertGreater(ts[-1] - ts[0], 7.0, "the healthy player was disturbed")
+        log = srv.error_log()
+        self.assertIn("unsupported RTMP version", log)
+        self.assertIn("too big", log)
+        self.assertIn("unknown command \"noSuchCommand\"", log)
+        self.assertRegex(log, r"(depth|nest)")
+
+
+if __name__ == "__main__":
+    unittest.main()
