@@ -90,7 +90,7 @@ const char* RtmpCoreModule::merge(ConfBase* child, const ConfBase* parent, ConfL
     auto& c = *static_cast<RtmpCoreConf*>(child);
     auto& p = *static_cast<const RtmpCoreConf*>(parent);
     merge_value(c.chunk_size, p.chunk_size, 4096u);
-    merge_value(c.max_message, p.max_message, 16u << 20);
+    merge_value(c.max_message, p.max_message, 8u << 20);
     merge_value(c.max_chunk_streams, p.max_chunk_streams, 64u);
     merge_value(c.max_partial, p.max_partial, uint64_t(32) << 20);
     merge_value(c.max_streams, p.max_streams, 16u);

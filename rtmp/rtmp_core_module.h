@@ -17,7 +17,7 @@ namespace strom::rtmp {
 // Per rtmp{} / server{} / application{}; sessions read the merged server-level values.
 struct RtmpCoreConf : ConfBase {
     std::optional<uint32_t> chunk_size;          // ours, outgoing (default 4096)
-    std::optional<uint32_t> max_message;         // largest incoming message (16m)
+    std::optional<uint32_t> max_message;         // largest incoming message (8m)
     std::optional<uint32_t> max_chunk_streams;   // distinct incoming csids (64)
     std::optional<uint64_t> max_partial;         // bytes in unfinished messages (32m)
     std::optional<uint32_t> max_streams;         // NetStreams per connection (16)

@@ -142,6 +142,7 @@ void Session::on_read(Connection& c)
             if (send_control(Control::ack(ack_.sequence())) == Rc::ok) conn_->flush_soon();
         }
         off += used;
+        if (c.closing()) return;   // a handler closed it and logged why
         if (rc == Rc::again) break;
         if (rc == Rc::error) {
             STROM_LOG(warn, id(), "client %s: bad chunk stream: %s, closing", peer(), reader_->reason());
