@@ -5,8 +5,15 @@
 #include "core/conf_node.h"
 #include "core/conf_setters.h"
 #include "core/conf_value.h"
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/listener.h"
 #include "core/log.h"
+#include "core/process.h"
+#include "modules/live_pull.h"
 #include "modules/live_stream.h"
+#include "modules/stream_directory.h"
 #include "rtmp/rtmp_core_module.h"
 
 namespace strom::mod {
@@ -73,6 +80,19 @@ const LiveConf& conf_of(const Session& s) { return s.app()->conf<LiveConf>(live_
 
 std::string stream_key(const Session& s, const std::string& name) { return s.app_name() + "/" + name; }
 
+// The index of the session's server block in the running cycle (directory entries name
+// it so a puller connects to the owner's listener for the same server); -1 outside a worker.
+int server_index(const Session& s)
+{
+    WorkerContext* w = current_worker();
+    if (!w) return -1;
+    const auto& servers = w->cycle->servers();
+    for (size_t i = 0; i < servers.size(); ++i) {
+        if (servers[i].get() == s.server()) return int(i);
+    }
+    return -1;
+}
+
 }  // namespace
 
 std::span<const Directive> LiveModule::directives() const { return kDirectives; }
@@ -107,12 +127,71 @@ const char* LiveModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel
 
 Rc LiveModule::postconfiguration(Cycle& cycle)
 {
+    StreamDirectory::get();   // mapped in the master, before any worker is forked
     rtmp::Hooks& h = rtmp::hooks(cycle);
     h.publish.add<&LiveModule::on_publish>(this);
     h.play.add<&LiveModule::on_play>(this);
     h.media.push_back(rtmp::MediaHandler::bind<&LiveModule::on_media>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&LiveModule::on_close_stream>(this));
     return Rc::ok;
+}
+
+Rc LiveModule::init_process(Cycle& cycle)
+{
+    WorkerContext* w = current_worker();
+    if (!w) return Rc::ok;
+    // One internal listener per server block: workers of any generation pull from it.
+    for (size_t i = 0; i < cycle.servers().size(); ++i) {
+        sockaddr_un sun;
+        socklen_t len = internal_address(getppid(), getpid(), uint32_t(i), &sun);
+        const char* what = "";
+        int fd = open_listen_socket(reinterpret_cast<sockaddr*>(&sun), len, 511, false, &what);
+        if (fd < 0) {
+            STROM_LOG(alert, 0, "internal listener: %s failed (%d)", what, errno);
+            return Rc::error;
+        }
+        auto l = std::make_unique<Listener>(*w->conns, fd, &rtmp::session_factory(true), cycle.servers()[i].get());
+        if (l->start() != Rc::ok) {
+            ::close(fd);
+            return Rc::error;
+        }
+        internal_fds_.push_back(fd);
+        internal_.push_back(std::move(l));
+    }
+    return Rc::ok;
+}
+
+void LiveModule::exit_process(Cycle&)
+{
+    internal_.clear();
+    for (int fd : internal_fds_) ::close(fd);
+    internal_fds_.clear();
+    streams_.clear();
+}
+
+LiveStream& LiveModule::get_or_create(Session& s, const std::string& key, const LiveConf& lc)
+{
+    LiveStream* st = find(key);
+    if (!st) {
+        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*s.server()).chunk_size.value());
+        st = owned.get();
+        streams_.emplace(key, std::move(owned));
+    }
+    return *st;
+}
+
+void LiveModule::try_pull(LiveStream& st, EventLoop&)
+{
+    if (st.has_publisher() || st.pulling()) return;
+    StreamOwner owner;
+    if (!StreamDirectory::get()->lookup(st.key(), &owner) || owner.pid == getpid()) return;
+    const char* err = "";
+    LivePull* p = LivePull::start(st, st.app(), st.name(), owner, &err);
+    if (!p) {
+        STROM_LOG(warn, 0, "cannot pull \"%s\" from worker %d: %s", st.key().c_str(), int(owner.pid), err);
+        return;
+    }
+    st.set_pull(p);
 }
 
 LiveStream* LiveModule::find(const std::string& key)
@@ -148,18 +227,28 @@ Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
         }
         old->conn().close_after_flush("publisher taken over");
     }
+    // One publisher per stream in the whole server, whichever worker it landed on.
+    int srv = server_index(s);
+    StreamOwner other;
+    if (srv >= 0 && !StreamDirectory::get()->claim(key, getpid(), uint32_t(srv), &other)) {
+        STROM_LOG(error, s.id(), "publish \"%s\" from %s rejected: already publishing on worker %d", key.c_str(),
+                  s.peer(), int(other.pid));
+        return s.reject(cmd, Status::publish_bad_name, "Stream " + cmd.name + " is already publishing.");
+    }
     Rc rc = next(s, cmd);
     NetStream* ns = s.stream(cmd.msid);
-    if (!ns || ns->role != NetStream::Role::publishing) return rc;
-    st = find(key);
-    if (!st) {
-        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*s.server()).chunk_size.value());
-        st = owned.get();
-        streams_.emplace(key, std::move(owned));
+    if (!ns || ns->role != NetStream::Role::publishing) {
+        if (srv >= 0) StreamDirectory::get()->release(key, getpid());
+        return rc;
+    }
+    st = &get_or_create(s, key, lc);
+    if (st->pulling()) {
+        // Cannot happen while the directory names another owner; be safe anyway.
+        STROM_LOG(warn, s.id(), "publish \"%s\" replaces a pull", key.c_str());
     }
     st->set_conf(lc);
     ns->ctx[size_t(index)] = st;
-    st->attach_publisher(s, *ns);
+    st->attach_publisher(s, ns);
     return rc;
 }
 
@@ -169,7 +258,9 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     if (!*lc.live) return next(s, cmd);
     std::string key = stream_key(s, cmd.name);
     LiveStream* st = find(key);
-    if ((!st || !st->has_publisher()) && !*lc.idle_streams) {
+    StreamOwner owner;
+    bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
+    if ((!st || !st->has_publisher()) && !elsewhere && !*lc.idle_streams) {
         STROM_LOG(info, s.id(), "play \"%s\" from %s: not published (idle_streams off)", key.c_str(), s.peer());
         (void)s.reject(cmd, Status::play_stream_not_found);
         s.conn().close_after_flush("stream not found");
@@ -177,11 +268,7 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     }
     NetStream* ns = s.stream(cmd.msid);
     if (!ns) return s.reject(cmd, Status::play_failed);
-    if (!st) {
-        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*s.server()).chunk_size.value());
-        st = owned.get();
-        streams_.emplace(key, std::move(owned));
-    }
+    st = &get_or_create(s, key, lc);
     auto* p = new LivePlayer;
     p->s = &s;
     p->ns = ns;
@@ -196,6 +283,10 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
               st->has_publisher() ? "" : ", waiting for the publisher");
     s.send_play_start(*ns, cmd.reset);
     st->add_player(p);
+    if (!st->has_publisher() && current_worker()) {
+        try_pull(*st, s.loop());        // published on another worker?
+        if (!st->pulling()) st->arm_lookup(s.loop());   // or later
+    }
     return Rc::done;
 }
 
@@ -212,6 +303,7 @@ void LiveModule::on_close_stream(Session&, NetStream& ns)
     if (ns.role == NetStream::Role::publishing) {
         auto* st = static_cast<LiveStream*>(slot);
         st->detach_publisher();
+        StreamDirectory::get()->release(st->key(), getpid());
         release_if_unused(st);
     } else if (ns.role == NetStream::Role::playing) {
         auto* p = static_cast<LivePlayer*>(slot);

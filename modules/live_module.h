@@ -11,7 +11,9 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "core/listener.h"
 #include "core/module.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
@@ -46,6 +48,8 @@ public:
     std::unique_ptr<ConfBase> create_conf(ConfLevel level) override;
     const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
     Rc postconfiguration(Cycle& cycle) override;
+    Rc init_process(Cycle& cycle) override;
+    void exit_process(Cycle& cycle) override;
 
     Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
     Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
@@ -56,9 +60,15 @@ public:
     LiveStream* find(const std::string& key);
     size_t stream_count() const { return streams_.size(); }
     void release_if_unused(LiveStream* st);
+    // Starts pulling st from the worker that has its publisher, if another one has.
+    void try_pull(LiveStream& st, EventLoop& loop);
 
 private:
+    LiveStream& get_or_create(rtmp::Session& s, const std::string& key, const LiveConf& lc);
+
     std::unordered_map<std::string, std::unique_ptr<LiveStream>> streams_;
+    std::vector<std::unique_ptr<Listener>> internal_;   // other workers pull here
+    std::vector<int> internal_fds_;
 };
 
 extern LiveModule live_module;

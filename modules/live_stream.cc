@@ -1,6 +1,7 @@
 #include "modules/live_stream.h"
 
 #include "core/log.h"
+#include "modules/live_pull.h"
 #include "rtmp/chunk_writer.h"
 #include "rtmp/message.h"
 
@@ -24,19 +25,56 @@ LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uin
 {
     idle_timer_.fn = &LiveStream::on_idle_check;
     idle_timer_.arg = this;
+    lookup_timer_.fn = &LiveStream::on_lookup;
+    lookup_timer_.arg = this;
+    size_t slash = key_.find('/');
+    app_ = key_.substr(0, slash);
+    name_ = slash == std::string::npos ? std::string() : key_.substr(slash + 1);
 }
 
 LiveStream::~LiveStream()
 {
-    if (idle_timer_.armed() && publisher_) publisher_->loop().cancel_timer(idle_timer_);
+    if (loop_) {
+        loop_->cancel_timer(idle_timer_);
+        loop_->cancel_timer(lookup_timer_);
+    }
+    if (pull_) {
+        LivePull* p = pull_;
+        pull_ = nullptr;
+        p->stop();
+    }
+}
+
+void LiveStream::arm_lookup(EventLoop& loop)
+{
+    loop_ = &loop;
+    if (!lookup_timer_.armed()) loop.add_timer(lookup_timer_, 1000);
+}
+
+void LiveStream::on_lookup(Timer& t)
+{
+    auto* st = static_cast<LiveStream*>(t.arg);
+    if (st->publisher_ || st->pull_ || st->players_.empty()) return;
+    st->module_.try_pull(*st, *st->loop_);
+    if (!st->publisher_ && !st->pull_) st->loop_->add_timer(t, 1000);
+}
+
+void LiveStream::pull_closed(LivePull* p)
+{
+    if (pull_ != p) return;
+    pull_ = nullptr;
+    if (publisher_ == p->session()) detach_publisher();
+    if (!players_.empty() && loop_) arm_lookup(*loop_);
 }
 
 // --- publisher --------------------------------------------------------------------------------
 
-void LiveStream::attach_publisher(Session& s, NetStream& ns)
+void LiveStream::attach_publisher(Session& s, NetStream* ns)
 {
     publisher_ = &s;
-    publisher_ns_ = &ns;
+    publisher_ns_ = ns;
+    loop_ = &s.loop();
+    loop_->cancel_timer(lookup_timer_);
     // A new publisher (a reconnecting encoder, a takeover) continues the timeline that
     // attached players already have: its first timestamp is mapped just past ours.
     rebase_pending_ = any_out_;
@@ -52,7 +90,7 @@ void LiveStream::attach_publisher(Session& s, NetStream& ns)
         if (*conf_->play_restart) {
             p->s->send_play_start(*p->ns, true);
         } else if (*conf_->publish_notify) {
-            (void)p->s->send_status(p->ns->msid, Status::play_publish_notify, ns.name + " is now published.");
+            (void)p->s->send_status(p->ns->msid, Status::play_publish_notify, name_ + " is now published.");
         }
     }
     if (*conf_->drop_idle_publisher) s.loop().add_timer(idle_timer_, *conf_->drop_idle_publisher);
@@ -64,6 +102,12 @@ void LiveStream::detach_publisher()
     publisher_ = nullptr;
     publisher_ns_ = nullptr;
     for (LivePlayer* p : players_) {
+        if (p->s->internal()) {
+            // Another worker pulls through this session: it ends, so that worker looks
+            // for the stream's next publisher itself.
+            p->s->conn().close_after_flush("source unpublished");
+            continue;
+        }
         if (*conf_->play_restart) {
             (void)p->s->send_status(p->ns->msid, Status::play_stop);
         } else if (*conf_->publish_notify) {
@@ -99,6 +143,7 @@ void LiveStream::on_idle_check(Timer& t)
 void LiveStream::add_player(LivePlayer* p)
 {
     p->stream = this;
+    if (!loop_) loop_ = &p->s->loop();
     p->waiting_key = *conf_->wait_key;
     p->merge_timer.fn = &LiveStream::on_merge_flush;
     p->merge_timer.arg = p;
@@ -115,6 +160,12 @@ void LiveStream::remove_player(LivePlayer* p)
             players_.pop_back();
             break;
         }
+    }
+    if (players_.empty() && pull_) {
+        LivePull* pull = pull_;
+        pull_ = nullptr;
+        if (publisher_ == pull->session()) detach_publisher();
+        pull->stop();   // its on_close finds pull_ cleared
     }
 }
 

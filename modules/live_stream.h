@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/buf.h"
+#include "core/event_loop.h"
 #include "core/timer.h"
 #include "modules/live_module.h"
 #include "rtmp/session.h"
@@ -51,8 +52,17 @@ public:
     bool unused() const { return !publisher_ && players_.empty(); }
     size_t player_count() const { return players_.size(); }
 
-    void attach_publisher(rtmp::Session& s, rtmp::NetStream& ns);
+    // A local publisher (ns set) or a pull from another worker (ns null).
+    void attach_publisher(rtmp::Session& s, rtmp::NetStream* ns);
+    void attach_source(rtmp::Session& s) { attach_publisher(s, nullptr); }
     void detach_publisher();
+    bool pulling() const { return pull_ != nullptr; }
+    void set_pull(class LivePull* p) { pull_ = p; }
+    void pull_closed(class LivePull* p);
+    // Players wait for a publisher that may appear on another worker: look again later.
+    void arm_lookup(EventLoop& loop);
+    const std::string& app() const { return app_; }
+    const std::string& name() const { return name_; }
     void add_player(LivePlayer* p);
     void remove_player(LivePlayer* p);
     Rc on_media(rtmp::MediaMsg& m);
@@ -67,10 +77,16 @@ private:
     void flush(LivePlayer& p);
     uint32_t rebase(uint32_t ts);
     static void on_idle_check(Timer& t);
+    static void on_lookup(Timer& t);
     static void on_merge_flush(Timer& t);
 
     LiveModule& module_;
     std::string key_;
+    std::string app_;
+    std::string name_;
+    EventLoop* loop_ = nullptr;
+    class LivePull* pull_ = nullptr;
+    Timer lookup_timer_;
     const LiveConf* conf_;
     uint32_t chunk_size_;
     rtmp::Session* publisher_ = nullptr;

@@ -16,12 +16,19 @@ namespace {
 
 class RtmpFactory final : public ConnHandlerFactory {
 public:
+    explicit RtmpFactory(bool internal) : internal_(internal) {}
     ConnHandler* create(Connection& c, void* server) override
     {
-        return new Session(c, static_cast<const ServerBlock*>(server));
+        auto* s = new Session(c, static_cast<const ServerBlock*>(server));
+        if (internal_) s->set_internal();
+        return s;
     }
+
+private:
+    bool internal_;
 };
-RtmpFactory rtmp_factory;
+RtmpFactory rtmp_factory(false);
+RtmpFactory internal_factory(true);
 
 // listen ADDRESS [backlog=N] [reuseport]
 const char* set_listen(ConfContext& cx, ConfBase*, const ConfNode& d)
@@ -77,6 +84,11 @@ constexpr Directive kDirectives[] = {
 }  // namespace
 
 std::span<const Directive> RtmpCoreModule::directives() const { return kDirectives; }
+
+ConnHandlerFactory& session_factory(bool internal)
+{
+    return internal ? internal_factory : rtmp_factory;
+}
 
 std::unique_ptr<ConfBase> RtmpCoreModule::create_conf(ConfLevel level)
 {

@@ -9,6 +9,7 @@
 
 #include "core/conf_directive.h"
 #include "core/cycle.h"
+#include "core/connection.h"
 #include "core/module.h"
 #include "rtmp/hooks.h"
 
@@ -46,6 +47,10 @@ public:
 };
 
 extern RtmpCoreModule rtmp_core_module;
+
+// Makes server Sessions for accepted connections; `internal` ones serve other workers of
+// this server (cross-worker pulls) and end when the stream they play loses its publisher.
+ConnHandlerFactory& session_factory(bool internal);
 
 inline Hooks& hooks(const Cycle& c) { return c.main_conf<RtmpMainConf>(rtmp_core_module).hooks; }
 inline const RtmpCoreConf& rtmp_conf(const ServerBlock& s)

@@ -113,6 +113,8 @@ public:
     Connection& conn() { return *conn_; }
     const char* peer() const { return conn_->peer_text(); }
     Role role() const { return role_; }
+    bool internal() const { return internal_; }
+    void set_internal() { internal_ = true; }
     State state() const { return state_; }
     BufPool& pool() { return conn_->loop().pool(); }
     EventLoop& loop() { return conn_->loop(); }
@@ -214,6 +216,7 @@ private:
     Role role_;
     State state_ = State::handshake;
     bool suspended_ = false;
+    bool internal_ = false;
     std::unique_ptr<Handshake> hs_;
     std::unique_ptr<ChunkReader> reader_;
     uint32_t out_chunk_size_ = kDefaultChunkSize;

@@ -295,3 +295,58 @@ class RobustnessTest(LiveTestBase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MultiWorkerTest(LiveTestBase):
+    """Every worker serves every stream: players accepted anywhere get a stream
+    published anywhere, also across a reload (new workers pull from the draining one)."""
+
+    def many_players(self, workers, players=20):
+        srv = self.server(conf(), workers=workers).start()
+        self.publish(srv)
+        self.wait_published(srv)
+        procs = []
+        for i in range(players):
+            out = os.path.join(srv.prefix, "p%d.flv" % i)
+            procs.append((Proc(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url(),
+                                      "-t", "2", "-c", "copy", "-f", "flv", out]), out))
+        for p, out in procs:
+            p.wait(60)
+            self.assertEqual(p.p.returncode, 0, p.output())
+            ts = [float(x["pts_time"]) for x in self.packets(out) if "pts_time" in x]
+            self.assertGreater(ts[-1] - ts[0], 1.5, out)
+        log = srv.error_log()
+        pids = {line.split("]")[1].split(":")[0].strip() for line in log.splitlines() if '] ' in line and ' play "live/test"' in line}
+        return srv, pids, log
+
+    def test_twenty_players_on_two_workers(self):
+        srv, pids, log = self.many_players(2)
+        if len(pids) > 1:
+            self.assertIn("pulling \"live/test\"", log)
+
+    def test_twenty_players_on_four_workers(self):
+        srv, pids, log = self.many_players(4)
+        self.assertGreater(len(pids), 1, "all players landed on one worker; nothing crossed workers")
+        self.assertIn("pulling \"live/test\"", log)
+
+    def test_reload_during_streaming_keeps_players_and_serves_new_ones(self):
+        srv = self.server(conf(), workers=2).start()
+        self.publish(srv)
+        self.wait_published(srv)
+        out = os.path.join(srv.prefix, "through-reload.flv")
+        player = Proc(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url(), "-t", "7",
+                             "-c", "copy", "-f", "flv", out])
+        time.sleep(2)
+        old = set(srv.workers_pids())
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: len(set(srv.workers_pids()) - old) == 2, 10, what="new workers")
+        # a player after the reload lands on a new worker, which pulls from the old one
+        r, late = self.play_to_file(srv, seconds=2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ts = [float(x["pts_time"]) for x in self.packets(late) if "pts_time" in x]
+        self.assertGreater(ts[-1] - ts[0], 1.5)
+        self.assertIn("pulling \"live/test\"", srv.error_log())
+        player.wait(30)
+        self.assertEqual(player.p.returncode, 0, player.output())
+        ts = [float(x["pts_time"]) for x in self.packets(out) if "pts_time" in x]
+        self.assertGreater(ts[-1] - ts[0], 6.0, "the player was cut by the reload")
