@@ -6,7 +6,8 @@
 
 namespace strom {
 
-ConfBase* module_conf(const ModuleConfs& confs, const std::vector<Module*>& modules, const Module& m)
+ConfBase* module_conf(const ModuleConfs& confs, const std::vector<Module*>& modules,
+                      const Module& m)
 {
     size_t i = size_t(m.index);
     // m.index is where the last Cycle::load put the module; a cycle built from another

@@ -31,7 +31,8 @@ struct AppBlock {
     ServerBlock* server = nullptr;
     ModuleConfs confs;
 
-    template <class C> C& conf(const Module& m) const;
+    template <class C>
+    C& conf(const Module& m) const;
 };
 
 struct ServerBlock {
@@ -39,33 +40,37 @@ struct ServerBlock {
     int line = 0;
     ProtoBlock* proto = nullptr;
     ModuleConfs confs;
-    std::vector<std::unique_ptr<AppBlock>> apps;   // in file order
+    std::vector<std::unique_ptr<AppBlock>> apps;  // in file order
 
-    template <class C> C& conf(const Module& m) const;
-    const AppBlock* find_app(std::string_view name) const;   // exact, case-sensitive
+    template <class C>
+    C& conf(const Module& m) const;
+    const AppBlock* find_app(std::string_view name) const;  // exact, case-sensitive
 };
 
 struct ProtoBlock {
-    std::string name;     // "rtmp": the block directive that opens it
-    std::string file;     // where the block was opened; empty (line 0) when the config
-    int line = 0;         // has none: its confs then hold the defaults and no servers
-    const std::vector<Module*>* modules = nullptr;   // the cycle's list
+    std::string name;  // "rtmp": the block directive that opens it
+    std::string file;  // where the block was opened; empty (line 0) when the config
+    int line = 0;      // has none: its confs then hold the defaults and no servers
+    const std::vector<Module*>* modules = nullptr;  // the cycle's list
     ModuleConfs confs;
-    std::vector<std::unique_ptr<ServerBlock>> servers;   // in file order
+    std::vector<std::unique_ptr<ServerBlock>> servers;  // in file order
 
     bool present() const { return line != 0 || !file.empty(); }
-    template <class C> C& conf(const Module& m) const
+    template <class C>
+    C& conf(const Module& m) const
     {
         return *static_cast<C*>(module_conf(confs, *modules, m));
     }
 };
 
-template <class C> C& ServerBlock::conf(const Module& m) const
+template <class C>
+C& ServerBlock::conf(const Module& m) const
 {
     return *static_cast<C*>(module_conf(confs, *proto->modules, m));
 }
 
-template <class C> C& AppBlock::conf(const Module& m) const
+template <class C>
+C& AppBlock::conf(const Module& m) const
 {
     return *static_cast<C*>(module_conf(confs, *server->proto->modules, m));
 }

@@ -6,16 +6,16 @@
 namespace strom {
 
 enum class BlockKind {
-    main_part,   // a block of main-level settings (events {})
-    proto,       // the protocol block (rtmp {}), at most one
-    server,      // a server {} of the protocol block, any number
-    app,         // a named sub-block of a server (application NAME {}), unique per server
+    main_part,  // a block of main-level settings (events {})
+    proto,      // the protocol block (rtmp {}), at most one
+    server,     // a server {} of the protocol block, any number
+    app,        // a named sub-block of a server (application NAME {}), unique per server
 };
 
 struct BlockSpec {
     const char* name;
-    uint32_t parent;   // the context it may appear in
-    uint32_t ctx;      // the context inside it
+    uint32_t parent;  // the context it may appear in
+    uint32_t ctx;     // the context inside it
     BlockKind kind;
     uint8_t nargs;
 };
@@ -33,7 +33,10 @@ constexpr BlockSpec kBlocks[] = {
     {"application", kCtxServer, kCtxApp, BlockKind::app, 1},
 };
 
-std::string quote(const std::string& s) { return "\"" + s + "\""; }
+std::string quote(const std::string& s)
+{
+    return "\"" + s + "\"";
+}
 
 }  // namespace
 
@@ -87,7 +90,9 @@ bool ConfBuilder::apply(const ConfNode& d, const Scope& s)
 
 bool ConfBuilder::set(const ConfNode& d, const Scope& s, const Module& owner, const Directive& dir)
 {
-    if (dir.args.block && !d.is_block) return fail(d, "directive " + quote(d.name) + " has no opening \"{\"");
+    if (dir.args.block && !d.is_block) {
+        return fail(d, "directive " + quote(d.name) + " has no opening \"{\"");
+    }
     if (!dir.args.block && d.is_block) {
         return fail(d, "directive " + quote(d.name) + " is not terminated by \";\"");
     }
@@ -104,7 +109,9 @@ bool ConfBuilder::set(const ConfNode& d, const Scope& s, const Module& owner, co
 bool ConfBuilder::open_block(const ConfNode& d, const Scope& s, const BlockSpec& b)
 {
     if (!d.is_block) return fail(d, "directive " + quote(d.name) + " has no opening \"{\"");
-    if (d.args.size() != b.nargs) return fail(d, "invalid number of arguments in " + quote(d.name) + " directive");
+    if (d.args.size() != b.nargs) {
+        return fail(d, "invalid number of arguments in " + quote(d.name) + " directive");
+    }
     if (b.kind == BlockKind::server) return open_server(d, s, b);
     if (b.kind == BlockKind::app) return open_app(d, s, b);
     for (const BlockSpec* seen : seen_) {
@@ -136,7 +143,9 @@ bool ConfBuilder::open_app(const ConfNode& d, const Scope& s, const BlockSpec& b
 {
     const std::string& name = d.args[0];
     if (name.empty()) return fail(d, quote(d.name) + " directive invalid value: \"\"");
-    if (s.server->find_app(name)) return fail(d, std::string("duplicate ") + b.name + " " + quote(name));
+    if (s.server->find_app(name)) {
+        return fail(d, std::string("duplicate ") + b.name + " " + quote(name));
+    }
     auto app = std::make_unique<AppBlock>();
     app->name = name;
     app->file = d.file;
@@ -163,9 +172,13 @@ bool ConfBuilder::merge()
     if (!merge_confs(cycle_.main_confs_, nullptr, ConfLevel::main, conf, 0)) return false;
     for (auto& p : cycle_.protos_) {
         bool here = p->present();
-        if (!merge_confs(p->confs, nullptr, ConfLevel::proto, here ? p->file : conf, p->line)) return false;
+        if (!merge_confs(p->confs, nullptr, ConfLevel::proto, here ? p->file : conf, p->line)) {
+            return false;
+        }
         for (auto& srv : p->servers) {
-            if (!merge_confs(srv->confs, &p->confs, ConfLevel::server, srv->file, srv->line)) return false;
+            if (!merge_confs(srv->confs, &p->confs, ConfLevel::server, srv->file, srv->line)) {
+                return false;
+            }
             for (auto& app : srv->apps) {
                 if (!merge_confs(app->confs, &srv->confs, ConfLevel::app, app->file, app->line)) {
                     return false;
@@ -184,7 +197,7 @@ bool ConfBuilder::merge_confs(ModuleConfs& confs, const ModuleConfs* parent, Con
         if (!c) continue;
         Module* m = cycle_.modules_[i];
         const ConfBase* p = parent ? (*parent)[i].get() : nullptr;
-        std::unique_ptr<ConfBase> fresh;   // an all-unset parent at the top of a chain
+        std::unique_ptr<ConfBase> fresh;  // an all-unset parent at the top of a chain
         if (!p) {
             fresh = m->create_conf(level);
             p = fresh ? fresh.get() : c;

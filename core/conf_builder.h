@@ -50,7 +50,7 @@ private:
 
     Cycle& cycle_;
     std::string* err_;
-    std::vector<const BlockSpec*> seen_;   // unique blocks opened so far (events, rtmp)
+    std::vector<const BlockSpec*> seen_;  // unique blocks opened so far (events, rtmp)
 };
 
 }  // namespace strom

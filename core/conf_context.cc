@@ -82,7 +82,10 @@ const char* ConfContext::invalid(const ConfNode& d, size_t arg, const char* hint
     return kConfError;
 }
 
-std::string ConfContext::full_path(std::string_view path) const { return cycle.full_path(path); }
+std::string ConfContext::full_path(std::string_view path) const
+{
+    return cycle.full_path(path);
+}
 
 namespace conf_detail {
 
@@ -90,8 +93,9 @@ const char* range_error(ConfContext& cx, const ConfNode& d, uint64_t lo, uint64_
 {
     using ull = unsigned long long;
     std::string hint = hi == UINT64_MAX ? conf_sprintf("it must be at least %llu", ull(lo))
-                       : lo == 0        ? conf_sprintf("it must be at most %llu", ull(hi))
-                                        : conf_sprintf("it must be between %llu and %llu", ull(lo), ull(hi));
+                       : lo == 0
+                           ? conf_sprintf("it must be at most %llu", ull(hi))
+                           : conf_sprintf("it must be between %llu and %llu", ull(lo), ull(hi));
     return cx.invalid(d, 0, hint.c_str());
 }
 

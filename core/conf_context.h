@@ -23,10 +23,10 @@ extern const char kConfError[];
 
 struct ConfContext {
     Cycle& cycle;
-    const Module* module = nullptr;      // owner of the directive being set
-    uint32_t ctx = kCtxMain;             // the kCtx* bit of the enclosing block
+    const Module* module = nullptr;  // owner of the directive being set
+    uint32_t ctx = kCtxMain;         // the kCtx* bit of the enclosing block
     ConfLevel level = ConfLevel::main;
-    ProtoBlock* proto = nullptr;         // the enclosing blocks, nullptr above them
+    ProtoBlock* proto = nullptr;  // the enclosing blocks, nullptr above them
     ServerBlock* server = nullptr;
     AppBlock* app = nullptr;
     std::string error;

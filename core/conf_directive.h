@@ -15,11 +15,11 @@ struct ConfContext;
 // that may also appear in upper ones lists them all, and is inherited downwards by the
 // module's merge(). New protocols add bits here and a row in conf_builder.cc's block
 // table (http: http, http_server, location), nothing else.
-inline constexpr uint32_t kCtxMain = 1u << 0;     // top level of the file
-inline constexpr uint32_t kCtxEvents = 1u << 1;   // events { }
-inline constexpr uint32_t kCtxRtmp = 1u << 2;     // rtmp { }
-inline constexpr uint32_t kCtxServer = 1u << 3;   // rtmp { server { } }
-inline constexpr uint32_t kCtxApp = 1u << 4;      // rtmp { server { application NAME { } } }
+inline constexpr uint32_t kCtxMain = 1u << 0;    // top level of the file
+inline constexpr uint32_t kCtxEvents = 1u << 1;  // events { }
+inline constexpr uint32_t kCtxRtmp = 1u << 2;    // rtmp { }
+inline constexpr uint32_t kCtxServer = 1u << 3;  // rtmp { server { } }
+inline constexpr uint32_t kCtxApp = 1u << 4;     // rtmp { server { application NAME { } } }
 inline constexpr uint32_t kCtxRtmpAny = kCtxRtmp | kCtxServer | kCtxApp;
 
 // The level a conf object belongs to. main: one per cycle (events {} is part of it);
@@ -34,7 +34,7 @@ struct ConfBase {
 
 // How many arguments a directive takes, and whether it opens a block.
 struct ArgShape {
-    static constexpr uint8_t kMany = 255;   // no upper bound
+    static constexpr uint8_t kMany = 255;  // no upper bound
     uint8_t min = 0;
     uint8_t max = 0;
     bool block = false;
@@ -45,7 +45,10 @@ struct ArgShape {
     static constexpr ArgShape flag() { return {1, 1, false}; }
     // A module's own block (`name args { ... }`): its setter reads d.children itself.
     static constexpr ArgShape block_of(uint8_t lo, uint8_t hi) { return {lo, hi, true}; }
-    constexpr bool accepts(unsigned count) const { return count >= min && (max == kMany || count <= max); }
+    constexpr bool accepts(unsigned count) const
+    {
+        return count >= min && (max == kMany || count <= max);
+    }
 };
 
 // Sets a directive on `conf` (the owning module's conf at the current level, nullptr
@@ -55,9 +58,12 @@ struct ArgShape {
 // the location is appended.
 using Setter = const char* (*)(ConfContext& cx, ConfBase* conf, const ConfNode& d);
 
+// Every context in `contexts` must map to a level where the module's conf object has
+// the type the setter expects: a main-level conf usually differs from the rtmp-level
+// one, so a directive rarely spans kCtxMain and kCtxRtmp.
 struct Directive {
     const char* name;
-    uint32_t contexts;   // kCtx* bits where the directive is allowed
+    uint32_t contexts;  // kCtx* bits where the directive is allowed
     ArgShape args;
     Setter set;
 };

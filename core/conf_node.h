@@ -14,12 +14,15 @@ struct ConfNode {
     std::vector<std::string> args;
     std::vector<ConfNode> children;
     bool is_block = false;
-    std::string file;   // the file the directive was read from ("command line" for -g)
-    int line = 0;       // line of the directive's name; 0 when the source has no lines
+    std::string file;  // the file the directive was read from ("command line" for -g)
+    int line = 0;      // line of the directive's name; 0 when the source has no lines
 };
 
 // " in FILE:LINE", or " in FILE" when line is 0 (nginx's wording for -g directives).
 std::string conf_where(const std::string& file, int line);
-inline std::string conf_where(const ConfNode& d) { return conf_where(d.file, d.line); }
+inline std::string conf_where(const ConfNode& d)
+{
+    return conf_where(d.file, d.line);
+}
 
 }  // namespace strom

@@ -16,7 +16,10 @@ namespace {
 
 enum class Tok { word, semicolon, lbrace, rbrace, eof, error };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Splits text into words and the three punctuation marks. nginx's rules: `#` starts a
 // comment only where a token could start (`a#b` is one word); quotes group anything,
@@ -76,12 +79,20 @@ Tok Lexer::next(std::string* w, int* line)
     *line = this->line();
     if (pos_ >= s_.size()) return Tok::eof;
     switch (s_[pos_]) {
-    case ';': ++pos_; return Tok::semicolon;
-    case '{': ++pos_; return Tok::lbrace;
-    case '}': ++pos_; return Tok::rbrace;
-    case '"':
-    case '\'': return quoted(w, *line);
-    default: return bare(w, *line);
+        case ';':
+            ++pos_;
+            return Tok::semicolon;
+        case '{':
+            ++pos_;
+            return Tok::lbrace;
+        case '}':
+            ++pos_;
+            return Tok::rbrace;
+        case '"':
+        case '\'':
+            return quoted(w, *line);
+        default:
+            return bare(w, *line);
     }
 }
 
@@ -89,15 +100,25 @@ void Lexer::escape(std::string* w)
 {
     char d = s_[pos_ + 1];
     switch (d) {
-    case '"': case '\'': case '\\': w->push_back(d); break;
-    case 'n': w->push_back('\n'); break;
-    case 't': w->push_back('\t'); break;
-    case 'r': w->push_back('\r'); break;
-    default:
-        w->push_back('\\');
-        w->push_back(d);
-        if (d == '\n') ++line_;
-        break;
+        case '"':
+        case '\'':
+        case '\\':
+            w->push_back(d);
+            break;
+        case 'n':
+            w->push_back('\n');
+            break;
+        case 't':
+            w->push_back('\t');
+            break;
+        case 'r':
+            w->push_back('\r');
+            break;
+        default:
+            w->push_back('\\');
+            w->push_back(d);
+            if (d == '\n') ++line_;
+            break;
     }
     pos_ += 2;
 }
@@ -158,7 +179,8 @@ bool read_file(const std::string& path, std::string* text, std::string* err)
         ssize_t n = ::read(fd, buf, sizeof(buf));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            *err = conf_sprintf("read() \"%s\" failed (%d: %s)", path.c_str(), errno, strerror(errno));
+            *err =
+                conf_sprintf("read() \"%s\" failed (%d: %s)", path.c_str(), errno, strerror(errno));
             ::close(fd);
             return false;
         }
@@ -207,11 +229,12 @@ bool Parser::parse_text(std::string_view text, const std::string& file, std::vec
 }
 
 // Reads directives up to the end of the block (inner) or of the text.
-bool Parser::parse_block(Lexer& lx, std::vector<ConfNode>* out, int nesting, int includes, bool inner)
+bool Parser::parse_block(Lexer& lx, std::vector<ConfNode>* out, int nesting, int includes,
+                         bool inner)
 {
     for (;;) {
         ConfNode node;
-        bool have = false;   // a name was read (it may be "", from a quoted empty string)
+        bool have = false;  // a name was read (it may be "", from a quoted empty string)
         std::string w;
         int line;
         Tok t;
@@ -225,24 +248,26 @@ bool Parser::parse_block(Lexer& lx, std::vector<ConfNode>* out, int nesting, int
                 node.args.push_back(std::move(w));
             }
         }
+        std::string at = conf_where(lx.file(), line);
         switch (t) {
-        case Tok::error: return fail(lx.error());
-        case Tok::eof:
-            if (have) return fail("unexpected end of file, expecting \";\" or \"}\"" + conf_where(lx.file(), line));
-            if (inner) return fail("unexpected end of file, expecting \"}\"" + conf_where(lx.file(), line));
-            return true;
-        case Tok::rbrace:
-            if (have || !inner) return fail("unexpected \"}\"" + conf_where(lx.file(), line));
-            return true;
-        case Tok::semicolon:
-        case Tok::lbrace:
-            if (!have) {
-                return fail(std::string(t == Tok::lbrace ? "unexpected \"{\"" : "unexpected \";\"") +
-                            conf_where(lx.file(), line));
-            }
-            if (!finish(lx, node, t == Tok::lbrace, out, nesting, includes)) return false;
-            break;
-        case Tok::word: break;   // not reached: the loop above eats words
+            case Tok::error:
+                return fail(lx.error());
+            case Tok::eof:
+                if (have) return fail("unexpected end of file, expecting \";\" or \"}\"" + at);
+                if (inner) return fail("unexpected end of file, expecting \"}\"" + at);
+                return true;
+            case Tok::rbrace:
+                if (have || !inner) return fail("unexpected \"}\"" + at);
+                return true;
+            case Tok::semicolon:
+            case Tok::lbrace:
+                if (!have) {
+                    return fail((t == Tok::lbrace ? "unexpected \"{\"" : "unexpected \";\"") + at);
+                }
+                if (!finish(lx, node, t == Tok::lbrace, out, nesting, includes)) return false;
+                break;
+            case Tok::word:
+                break;  // not reached: the loop above eats words
         }
     }
 }
@@ -251,7 +276,9 @@ bool Parser::finish(Lexer& lx, ConfNode& node, bool block, std::vector<ConfNode>
                     int includes)
 {
     if (opt_.includes && node.name == "include") {
-        if (block) return fail("directive \"include\" is not terminated by \";\"" + conf_where(node));
+        if (block) {
+            return fail("directive \"include\" is not terminated by \";\"" + conf_where(node));
+        }
         if (node.args.size() != 1) {
             return fail("invalid number of arguments in \"include\" directive" + conf_where(node));
         }
@@ -276,10 +303,12 @@ bool Parser::include(const ConfNode& d, std::vector<ConfNode>* out, int nesting,
     const std::string& pat = d.args[0];
     if (pat.empty()) return fail("\"include\" directive invalid value: \"\"" + conf_where(d));
     if (includes >= kConfMaxIncludeDepth) {
-        return fail(conf_sprintf("too deep nesting of includes (more than %d)", kConfMaxIncludeDepth) +
-                    conf_where(d));
+        return fail(
+            conf_sprintf("too deep nesting of includes (more than %d)", kConfMaxIncludeDepth) +
+            conf_where(d));
     }
-    std::string path = pat[0] == '/' || opt_.include_dir.empty() ? pat : opt_.include_dir + "/" + pat;
+    std::string path =
+        pat[0] == '/' || opt_.include_dir.empty() ? pat : opt_.include_dir + "/" + pat;
     if (path.find_first_of("*?[") == std::string::npos) {
         return include_file(path, d, out, nesting, includes);
     }
@@ -288,7 +317,7 @@ bool Parser::include(const ConfNode& d, std::vector<ConfNode>* out, int nesting,
     int rc = glob(path.c_str(), 0, nullptr, &g);
     bool ok = true;
     if (rc == 0) {
-        for (size_t i = 0; ok && i < g.gl_pathc; ++i) {   // sorted by glob(3)
+        for (size_t i = 0; ok && i < g.gl_pathc; ++i) {  // sorted by glob(3)
             ok = include_file(g.gl_pathv[i], d, out, nesting, includes);
         }
     } else if (rc != GLOB_NOMATCH) {

@@ -21,42 +21,54 @@
 
 namespace strom {
 
-template <class T> struct ConfEnum {
+template <class T>
+struct ConfEnum {
     const char* name;
     T value;
 };
 
 namespace conf_detail {
 
-template <class P> struct Member;
-template <class C, class F> struct Member<F C::*> {
+template <class P>
+struct Member;
+template <class C, class F>
+struct Member<F C::*> {
     using Class = C;
     using Field = F;
 };
-template <class F> struct Opt {
+template <class F>
+struct Opt {
     static constexpr bool ok = false;
     using type = void;
 };
-template <class T> struct Opt<std::optional<T>> {
+template <class T>
+struct Opt<std::optional<T>> {
     static constexpr bool ok = true;
     using type = T;
 };
 
-template <auto M> using Class = typename Member<decltype(M)>::Class;
-template <auto M> using Value = typename Opt<typename Member<decltype(M)>::Field>::type;
+template <auto M>
+using Class = typename Member<decltype(M)>::Class;
+template <auto M>
+using Value = typename Opt<typename Member<decltype(M)>::Field>::type;
 
-template <class T> inline constexpr bool is_int = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+template <class T>
+inline constexpr bool is_int = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 
 // The field M in `conf`, or nullptr when the module keeps no conf at this level.
-template <auto M> std::optional<Value<M>>* field(ConfBase* conf)
+template <auto M>
+std::optional<Value<M>>* field(ConfBase* conf)
 {
-    static_assert(Opt<typename Member<decltype(M)>::Field>::ok, "the field must be std::optional<T>");
-    static_assert(std::is_base_of_v<ConfBase, Class<M>>, "the conf class must derive from ConfBase");
+    static_assert(Opt<typename Member<decltype(M)>::Field>::ok,
+                  "the field must be std::optional<T>");
+    static_assert(std::is_base_of_v<ConfBase, Class<M>>,
+                  "the conf class must derive from ConfBase");
     return conf ? &(static_cast<Class<M>*>(conf)->*M) : nullptr;
 }
 
 // What every single-argument setter checks first.
-template <class F> const char* prologue(const F* f, const ConfNode& d)
+template <class F>
+const char* prologue(const F* f, const ConfNode& d)
 {
     if (!f) return "is not allowed here";
     if (d.args.size() != 1) return "takes exactly one argument";
@@ -64,7 +76,8 @@ template <class F> const char* prologue(const F* f, const ConfNode& d)
     return nullptr;
 }
 
-template <class T> constexpr bool fits(uint64_t v)
+template <class T>
+constexpr bool fits(uint64_t v)
 {
     return v <= uint64_t(std::numeric_limits<T>::max());
 }
@@ -79,7 +92,8 @@ const char* enum_error(ConfContext& cx, const ConfNode& d, const char* const* na
 template <auto M>
 const char* set_flag(ConfContext& cx, ConfBase* conf, const ConfNode& d)
 {
-    static_assert(std::is_same_v<conf_detail::Value<M>, bool>, "set_flag needs std::optional<bool>");
+    static_assert(std::is_same_v<conf_detail::Value<M>, bool>,
+                  "set_flag needs std::optional<bool>");
     auto* f = conf_detail::field<M>(conf);
     if (const char* e = conf_detail::prologue(f, d)) return e;
     bool v;

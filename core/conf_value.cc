@@ -41,20 +41,26 @@ struct TimeUnit {
 
 // Longest suffix first where one is a prefix of another ("ms" before "m").
 constexpr TimeUnit kUnits[] = {
-    {"w", 7 * 86400000ull}, {"d", 86400000ull}, {"h", 3600000ull},
-    {"ms", 1},              {"m", 60000ull},    {"s", 1000ull},
+    {"w", 7 * 86400000ull}, {"d", 86400000ull}, {"h", 3600000ull}, {"ms", 1},
+    {"m", 60000ull},        {"s", 1000ull},
 };
 
 // Rank in decreasing order of size: w d h m s ms.
 int unit_rank(uint64_t ms)
 {
     switch (ms) {
-    case 7 * 86400000ull: return 0;
-    case 86400000ull: return 1;
-    case 3600000ull: return 2;
-    case 60000ull: return 3;
-    case 1000ull: return 4;
-    default: return 5;
+        case 7 * 86400000ull:
+            return 0;
+        case 86400000ull:
+            return 1;
+        case 3600000ull:
+            return 2;
+        case 60000ull:
+            return 3;
+        case 1000ull:
+            return 4;
+        default:
+            return 5;
     }
 }
 
@@ -84,10 +90,20 @@ bool parse_size(std::string_view s, uint64_t* out)
     if (s.empty()) return false;
     uint64_t mul = 1;
     switch (s.back()) {
-    case 'k': case 'K': mul = 1ull << 10; break;
-    case 'm': case 'M': mul = 1ull << 20; break;
-    case 'g': case 'G': mul = 1ull << 30; break;
-    default: break;
+        case 'k':
+        case 'K':
+            mul = 1ull << 10;
+            break;
+        case 'm':
+        case 'M':
+            mul = 1ull << 20;
+            break;
+        case 'g':
+        case 'G':
+            mul = 1ull << 30;
+            break;
+        default:
+            break;
     }
     if (mul != 1) s.remove_suffix(1);
     uint64_t n, v;
@@ -106,7 +122,7 @@ bool parse_msec(std::string_view s, int64_t* out)
         size_t used;
         if (!leading_digits(s, &n, &used)) return false;
         s.remove_prefix(used);
-        uint64_t unit = 1000;   // a bare number is seconds, as in nginx
+        uint64_t unit = 1000;  // a bare number is seconds, as in nginx
         if (!s.empty()) {
             unit = 0;
             for (const TimeUnit& u : kUnits) {

@@ -12,7 +12,7 @@ CoreModule core_module;
 
 namespace {
 
-constexpr int kMaxWorkers = 1024;   // nginx's NGX_MAX_PROCESSES
+constexpr int kMaxWorkers = 1024;  // nginx's NGX_MAX_PROCESSES
 
 const char* set_worker_processes(ConfContext& cx, ConfBase* conf, const ConfNode& d)
 {
@@ -20,7 +20,9 @@ const char* set_worker_processes(ConfContext& cx, ConfBase* conf, const ConfNode
     if (c->worker_processes) return "is duplicate";
     uint64_t n = 0;
     bool is_auto = false;
-    if (!parse_num_or_auto(d.args[0], &n, &is_auto)) return cx.invalid(d, 0, "it must be a number or \"auto\"");
+    if (!parse_num_or_auto(d.args[0], &n, &is_auto)) {
+        return cx.invalid(d, 0, "it must be a number or \"auto\"");
+    }
     if (is_auto) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus < 1 ? 1 : cpus > kMaxWorkers ? kMaxWorkers : uint64_t(cpus);
@@ -42,7 +44,8 @@ const char* set_error_log(ConfContext& cx, ConfBase* conf, const ConfNode& d)
     if (d.args.size() > 1) {
         const std::string& w = d.args[1];
         if (!parse_log_level(w.data(), w.size(), &level)) {
-            return cx.invalid(d, 1, "it must be debug, info, notice, warn, error, crit, alert or emerg");
+            return cx.invalid(d, 1,
+                              "it must be debug, info, notice, warn, error, crit, alert or emerg");
         }
     }
     c->error_log = d.args[0] == "stderr" ? d.args[0] : cx.full_path(d.args[0]);
@@ -74,7 +77,10 @@ constexpr Directive kDirectives[] = {
 
 }  // namespace
 
-std::span<const Directive> CoreModule::directives() const { return kDirectives; }
+std::span<const Directive> CoreModule::directives() const
+{
+    return kDirectives;
+}
 
 std::unique_ptr<ConfBase> CoreModule::create_conf(ConfLevel level)
 {
@@ -113,6 +119,9 @@ Rc CoreModule::postconfiguration(Cycle& cycle)
     return Rc::ok;
 }
 
-const CoreConf& core_conf(const Cycle& cycle) { return cycle.main_conf<CoreModuleConf>(core_module).value; }
+const CoreConf& core_conf(const Cycle& cycle)
+{
+    return cycle.main_conf<CoreModuleConf>(core_module).value;
+}
 
 }  // namespace strom

@@ -15,15 +15,15 @@
 namespace strom {
 
 struct CoreConf {
-    int worker_processes = 1;             // `auto`: the number of CPUs online
+    int worker_processes = 1;  // `auto`: the number of CPUs online
     bool worker_processes_auto = false;
     uint32_t worker_connections = 1024;
-    uint64_t worker_shutdown_timeout = 0;   // ms; 0: old workers wait for their sessions
+    uint64_t worker_shutdown_timeout = 0;  // ms; 0: old workers wait for their sessions
     bool daemon = true;
-    std::string pid;                        // default <prefix>logs/strom.pid
-    std::string error_log;                  // default <prefix>logs/error.log; or "stderr"
+    std::string pid;        // default <prefix>logs/strom.pid
+    std::string error_log;  // default <prefix>logs/error.log; or "stderr"
     LogLevel error_log_level = LogLevel::info;
-    std::string access_log = "off";         // a path, or "off"
+    std::string access_log = "off";  // a path, or "off"
 };
 
 // The module's conf object: the directives as written, then `value` once resolved.

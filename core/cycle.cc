@@ -10,7 +10,7 @@ namespace strom {
 
 namespace {
 
-uint64_t g_generations = 0;   // per process; only the master loads configurations
+uint64_t g_generations = 0;  // per process; only the master loads configurations
 
 }  // namespace
 
@@ -48,8 +48,10 @@ std::unique_ptr<Cycle> Cycle::load(std::span<Module* const> modules, const std::
     std::vector<ConfNode> global, file;
     if (!global_directives.empty()) {
         ConfParseOptions g = opt;
-        g.line_numbers = false;   // nginx: `... in command line`
-        if (!parse_conf_string(global_directives, "command line", &global, error, g)) return nullptr;
+        g.line_numbers = false;  // nginx: `... in command line`
+        if (!parse_conf_string(global_directives, "command line", &global, error, g)) {
+            return nullptr;
+        }
     }
     if (!parse_conf_file(c->conf_path_, &file, error, opt)) return nullptr;
     ConfBuilder b(*c, error);
@@ -80,7 +82,8 @@ bool Cycle::finish(std::string* error)
 {
     for (Module* m : modules_) {
         if (m->postconfiguration(*this) != Rc::ok) {
-            *error = error_.empty() ? conf_sprintf("module \"%s\" configuration failed", m->name()) : error_;
+            *error = error_.empty() ? conf_sprintf("module \"%s\" configuration failed", m->name())
+                                    : error_;
             return false;
         }
     }

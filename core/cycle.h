@@ -29,8 +29,8 @@ struct ListenSpec {
     int backlog = 511;
     bool reuseport = false;
     ProtocolTag proto = nullptr;
-    ServerBlock* server = nullptr;   // the server block that asked for it
-    std::string file;                // where the listen directive is
+    ServerBlock* server = nullptr;  // the server block that asked for it
+    std::string file;               // where the listen directive is
     int line = 0;
 };
 
@@ -39,26 +39,28 @@ public:
     // Reads conf_path (relative: against prefix) after the -g `global_directives`, as
     // nginx does (a directive in both is "is duplicate"). Relative includes start in the
     // directory of conf_path. nullptr and *error set on any error.
-    static std::unique_ptr<Cycle> load(std::span<Module* const> modules, const std::string& conf_path,
-                                       const std::string& prefix, const std::string& global_directives,
-                                       std::string* error);
+    static std::unique_ptr<Cycle> load(std::span<Module* const> modules,
+                                       const std::string& conf_path, const std::string& prefix,
+                                       const std::string& global_directives, std::string* error);
     // The same from text in memory; `name` stands for the file in messages and its
     // directory is the include directory. includes=false leaves `include` unexpanded
     // (it is then an unknown directive): the fuzz target uses that.
-    static std::unique_ptr<Cycle> load_string(std::span<Module* const> modules, std::string_view text,
-                                              const std::string& name, const std::string& prefix,
-                                              std::string* error, bool includes = true);
+    static std::unique_ptr<Cycle> load_string(std::span<Module* const> modules,
+                                              std::string_view text, const std::string& name,
+                                              const std::string& prefix, std::string* error,
+                                              bool includes = true);
 
     Cycle(const Cycle&) = delete;
     Cycle& operator=(const Cycle&) = delete;
 
-    const std::string& prefix() const { return prefix_; }      // "" or ending in '/'
+    const std::string& prefix() const { return prefix_; }  // "" or ending in '/'
     const std::string& conf_path() const { return conf_path_; }
     const std::string& conf_dir() const { return conf_dir_; }
-    uint64_t generation() const { return generation_; }        // 1, 2, ... per process
+    uint64_t generation() const { return generation_; }  // 1, 2, ... per process
     const std::vector<Module*>& modules() const { return modules_; }
 
-    template <class C> C& main_conf(const Module& m) const
+    template <class C>
+    C& main_conf(const Module& m) const
     {
         return *static_cast<C*>(module_conf(main_confs_, modules_, m));
     }
@@ -81,8 +83,9 @@ public:
 private:
     friend class ConfBuilder;
     Cycle() = default;
-    static std::unique_ptr<Cycle> create(std::span<Module* const> modules, const std::string& conf_path,
-                                         const std::string& prefix, std::string* error);
+    static std::unique_ptr<Cycle> create(std::span<Module* const> modules,
+                                         const std::string& conf_path, const std::string& prefix,
+                                         std::string* error);
     bool finish(std::string* error);
 
     std::string prefix_;

@@ -36,7 +36,7 @@ public:
     // After the whole configuration is parsed and merged: attach hooks, validate across
     // blocks. On error, describe it with cycle.fail(...).
     virtual Rc postconfiguration(Cycle&) { return Rc::ok; }
-    virtual Rc init_process(Cycle&) { return Rc::ok; }   // in each worker after fork
+    virtual Rc init_process(Cycle&) { return Rc::ok; }  // in each worker after fork
     virtual void exit_process(Cycle&) {}
 
     // Position in the module list, set by Cycle::load. A cycle checks it against its own

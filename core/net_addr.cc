@@ -56,7 +56,7 @@ bool split(std::string_view s, std::string_view* host, std::string_view* port, b
     size_t colon = s.rfind(':');
     if (colon == std::string_view::npos) {
         *has_port = !s.empty() && s.find_first_not_of("0123456789") == s.npos;
-        if (*has_port) {   // `listen 1935;` is every IPv4 address, as in nginx
+        if (*has_port) {  // `listen 1935;` is every IPv4 address, as in nginx
             *port = s;
             *host = "*";
         } else {
@@ -67,7 +67,7 @@ bool split(std::string_view s, std::string_view* host, std::string_view* port, b
     *host = s.substr(0, colon);
     *port = s.substr(colon + 1);
     *has_port = true;
-    return host->find(':') == std::string_view::npos;   // IPv6 needs brackets
+    return host->find(':') == std::string_view::npos;  // IPv6 needs brackets
 }
 
 // Resolves host into *out (port not set). Numeric first; a name once, IPv4 preferred.
@@ -103,7 +103,9 @@ bool resolve(const std::string& host, bool v6_only, NetAddr* out)
 int NetAddr::port() const
 {
     if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+    if (ss.ss_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+    }
     return -1;
 }
 
@@ -112,10 +114,14 @@ bool parse_listen_address(std::string_view s, NetAddr* out, std::string* err, in
     if (s.substr(0, 5) == "unix:") return parse_unix(s, out, err);
     std::string_view host, port_text;
     bool has_port = false, bracketed = false;
-    if (!split(s, &host, &port_text, &has_port, &bracketed)) return set_err(err, "invalid address", s);
+    if (!split(s, &host, &port_text, &has_port, &bracketed)) {
+        return set_err(err, "invalid address", s);
+    }
     uint64_t port = 0;
     if (has_port) {
-        if (!parse_uint(port_text, &port) || port > 65535) return set_err(err, "invalid port in", s);
+        if (!parse_uint(port_text, &port) || port > 65535) {
+            return set_err(err, "invalid port in", s);
+        }
     } else if (default_port >= 0 && default_port <= 65535) {
         port = uint64_t(default_port);
     } else {
@@ -161,7 +167,9 @@ std::string format_addr(const sockaddr* sa, socklen_t len)
         size_t n = size_t(len) > off ? size_t(len) - off : 0;
         if (n > sizeof(un->sun_path)) n = sizeof(un->sun_path);
         if (n == 0) return "unix:";
-        if (un->sun_path[0] == '\0') return "unix:@" + std::string(un->sun_path + 1, n - 1);   // abstract
+        if (un->sun_path[0] == '\0') {  // abstract namespace
+            return "unix:@" + std::string(un->sun_path + 1, n - 1);
+        }
         return "unix:" + std::string(un->sun_path, strnlen(un->sun_path, n));
     }
     return "unknown";

@@ -18,7 +18,7 @@ struct NetAddr {
 
     const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&ss); }
     int family() const { return ss.ss_family; }
-    int port() const;   // -1 for unix sockets
+    int port() const;  // -1 for unix sockets
 };
 
 // Accepts `1935`, `*:1935`, `0.0.0.0:1935`, `127.0.0.1:1935`, `[::1]:1935`, `[::]:1935`,

@@ -98,7 +98,7 @@ void values(const std::vector<ConfNode>& nodes)
             (void)parse_int(a, &i);
             (void)parse_num_or_auto(a, &u, &b);
         }
-        values(n.children);   // depth is bounded by the parser (16)
+        values(n.children);  // depth is bounded by the parser (16)
     }
 }
 

@@ -25,10 +25,10 @@ using namespace strom::rtmp;
 
 namespace {
 
-constexpr uint32_t kMaxTag = 64 * 1024;   // small, so the limit path is reachable
+constexpr uint32_t kMaxTag = 64 * 1024;  // small, so the limit path is reachable
 
 struct Outcome {
-    uint64_t hash = 1469598103934665603ull;   // FNV-1a over every tag seen
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a over every tag seen
     uint64_t tags = 0;
     uint64_t bad_back_pointers = 0;
     Rc last = Rc::again;
@@ -105,16 +105,21 @@ Outcome run(std::span<const uint8_t> all, NextSize next_size, bool deep)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     std::span<const uint8_t> all(data, size);
-    Outcome whole = run(all, [&] { return size ? size : 1; }, true);
+    Outcome whole = run(
+        all, [&] { return size ? size : 1; }, true);
     if (size <= 4096) {
-        Outcome bytes = run(all, [] { return size_t(1); }, false);
+        Outcome bytes = run(
+            all, [] { return size_t(1); }, false);
         CHECK(bytes == whole);
     }
     uint32_t seed = uint32_t(size) * 2654435761u + (size ? data[size - 1] : 0);
-    Outcome pieces = run(all, [&] {
-        seed = seed * 1103515245u + 12345u;
-        return size_t(1 + (seed >> 16) % 300);
-    }, false);
+    Outcome pieces = run(
+        all,
+        [&] {
+            seed = seed * 1103515245u + 12345u;
+            return size_t(1 + (seed >> 16) % 300);
+        },
+        false);
     CHECK(pieces == whole);
     return 0;
 }

@@ -2,10 +2,9 @@
 #include "core/net_addr.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/un.h>
-
-#include <gtest/gtest.h>
 
 #include <cstddef>
 #include <cstring>
@@ -64,7 +63,8 @@ TEST(NetAddr, HostNameResolvedOnce)
     NetAddr a = parse_ok("localhost:1935");
     EXPECT_TRUE(a.text == "127.0.0.1:1935" || a.text == "[::1]:1935") << a.text;
     EXPECT_EQ(a.port(), 1935);
-    EXPECT_EQ(parse_err("no-such-host.invalid:1935"), "host not found in \"no-such-host.invalid:1935\"");
+    EXPECT_EQ(parse_err("no-such-host.invalid:1935"),
+              "host not found in \"no-such-host.invalid:1935\"");
 }
 
 TEST(NetAddr, DefaultPortForABareHost)
@@ -116,7 +116,7 @@ TEST(NetAddr, FormatPeerAddresses)
     in6.sin6_port = htons(50312);
     inet_pton(AF_INET6, "::1", &in6.sin6_addr);
     EXPECT_EQ(format_addr(reinterpret_cast<sockaddr*>(&in6), sizeof(in6)), "[::1]:50312");
-    EXPECT_EQ(format_addr(reinterpret_cast<sockaddr*>(&in), 4), "unknown");   // truncated
+    EXPECT_EQ(format_addr(reinterpret_cast<sockaddr*>(&in), 4), "unknown");  // truncated
     EXPECT_EQ(format_addr(nullptr, 0), "unknown");
     sockaddr_un un{};
     un.sun_family = AF_UNIX;
