@@ -70,7 +70,8 @@ public:
     static AmfValue string(std::string_view s);
     static AmfValue object(std::initializer_list<AmfProp> props = {});
     static AmfValue ecma_array(std::initializer_list<AmfProp> props = {});
-    static AmfValue typed_object(std::string_view class_name, std::initializer_list<AmfProp> props = {});
+    static AmfValue typed_object(std::string_view class_name,
+                                 std::initializer_list<AmfProp> props = {});
     static AmfValue strict_array(std::initializer_list<AmfValue> items = {});
     static AmfValue date(double ms, int16_t tz = 0);
     static AmfValue xml_document(std::string_view text);
@@ -109,7 +110,10 @@ public:
     int16_t tz() const { return tz_; }
     uint32_t ref_index() const { return index_; }
     uint8_t ref_marker() const { return type_ == AmfType::reference ? aux_ : 0; }
-    bool fixed() const { return type_ >= AmfType::vector_int && type_ <= AmfType::vector_object && aux_; }
+    bool fixed() const
+    {
+        return type_ >= AmfType::vector_int && type_ <= AmfType::vector_object && aux_;
+    }
     bool weak_keys() const { return type_ == AmfType::dictionary && aux_; }
 
     // First property named key of an object, typed object or ECMA array; nullptr if none.
@@ -167,8 +171,14 @@ inline AmfValue AmfValue::undefined() { return AmfValue(); }
 inline AmfValue AmfValue::number(double d) { return AmfValue(d); }
 inline AmfValue AmfValue::boolean(bool b) { return AmfValue(b); }
 inline AmfValue AmfValue::string(std::string_view s) { return AmfValue(s); }
-inline AmfValue AmfValue::xml_document(std::string_view t) { return text_value(AmfType::xml_document, t); }
+inline AmfValue AmfValue::xml_document(std::string_view t)
+{
+    return text_value(AmfType::xml_document, t);
+}
 inline AmfValue AmfValue::xml(std::string_view t) { return text_value(AmfType::xml, t); }
-inline AmfValue AmfValue::byte_array(std::string_view b) { return text_value(AmfType::byte_array, b); }
+inline AmfValue AmfValue::byte_array(std::string_view b)
+{
+    return text_value(AmfType::byte_array, b);
+}
 
 }  // namespace strom::rtmp

@@ -125,13 +125,14 @@ Rc read_strict_array(Reader& r, AmfValue* out)
     r.pos += 4;
     Rc rc = r.st.charge_nodes(count, &r.reason);
     if (rc != Rc::ok) return rc;
-    if (count > r.left()) return truncated(r);   // every value takes at least one byte
+    // Every value takes at least a byte. Nothing is reserved from the count: the vector
+    // grows with the values actually read.
+    if (count > r.left()) return truncated(r);
     *out = AmfValue::strict_array();
     uint32_t entry = r.st.open_entry(Table::amf0);
     rc = r.st.enter(&r.reason);
     if (rc != Rc::ok) return rc;
     auto& items = out->items();
-    items.reserve(count);
     for (uint32_t i = 0; i < count && rc == Rc::ok; ++i) {
         items.emplace_back();
         r.st.push_path(i, true);

@@ -153,20 +153,19 @@ Rc read_keyed(Reader& r, AmfValue* out, std::string_view key)
     return read_child(r, out, out->props().size() - 1, false);
 }
 
-// `count` values follow, each at least min_size bytes: refuse counts over the limit, wait
-// for the bytes, and only then reserve.
-Rc expect_items(Reader& r, AmfValue* out, size_t count, size_t min_size)
+// `count` values follow, each at least min_size bytes: refuse counts over the limit and
+// wait for the bytes. Nothing is reserved from the count (32 nested arrays each claiming
+// 4000 items would reserve megabytes from a few kilobytes); items grow as they are read.
+Rc expect_items(Reader& r, size_t count, size_t min_size)
 {
     Rc rc = r.st.charge_nodes(count, &r.reason);
     if (rc != Rc::ok) return rc;
-    if (count > r.left() / min_size) return truncated(r);
-    out->items().reserve(count);
-    return Rc::ok;
+    return count > r.left() / min_size ? truncated(r) : Rc::ok;
 }
 
 Rc read_dense(Reader& r, AmfValue* out, size_t count)
 {
-    Rc rc = expect_items(r, out, count, 1);
+    Rc rc = expect_items(r, count, 1);
     for (size_t i = 0; i < count && rc == Rc::ok; ++i) {
         out->items().emplace_back();
         rc = read_child(r, out, i, true);
@@ -262,7 +261,7 @@ Rc read_object(Reader& r, AmfValue* out)
 Rc read_numbers(Reader& r, M m, AmfValue* out, size_t count)
 {
     size_t size = m == M::vector_double ? 8 : 4;
-    Rc rc = expect_items(r, out, count, size);
+    Rc rc = expect_items(r, count, size);
     for (size_t i = 0; i < count && rc == Rc::ok; ++i) {
         rc = r.st.charge_node(&r.reason);
         if (rc != Rc::ok) break;

@@ -54,7 +54,10 @@ public:
     // The value being decoded is child `index` of the current container: props()[index]
     // or items()[index]. Paths, not pointers, name table entries: a parent's vector may
     // move its children while it grows.
-    void push_path(size_t index, bool item) { path_.push_back(uint32_t(index) << 1 | (item ? 1 : 0)); }
+    void push_path(size_t index, bool item)
+    {
+        path_.push_back(uint32_t(index) << 1 | (item ? 1 : 0));
+    }
     void pop_path() { path_.pop_back(); }
 
     // A complex value starts at the current path; it stays open (a cycle if referenced)

@@ -1,6 +1,7 @@
 #include "rtmp/codec.h"
 
 #include <cstring>
+#include <iterator>
 
 #include "core/buf.h"
 #include "core/bytes.h"
@@ -47,7 +48,7 @@ class Cursor {
 public:
     Cursor(const Src& s, size_t pos, size_t end) : s_(s), pos_(pos), end_(end) {}
 
-    uint32_t be(size_t n)   // n = 1..4 bytes, big-endian
+    uint32_t be(size_t n)  // n = 1..4 bytes, big-endian
     {
         uint8_t b[4] = {};
         if (!ok_ || n > end_ - pos_ || !s_.read(pos_, b, n)) {
@@ -68,6 +69,7 @@ public:
         }
         pos_ += n;
     }
+    void fail() { ok_ = false; }
     bool ok() const { return ok_; }
     size_t pos() const { return pos_; }
     size_t end() const { return end_; }
@@ -80,44 +82,71 @@ private:
     bool ok_ = true;
 };
 
-int32_t sign_extend24(uint32_t v) { return int32_t(v << 8) >> 8; }
+int32_t sign_extend24(uint32_t v)
+{
+    return int32_t(v << 8) >> 8;
+}
 
 VideoCodec legacy_video_codec(uint8_t id)
 {
     switch (id) {
-    case 2: return VideoCodec::h263;
-    case 3: return VideoCodec::screen;
-    case 4: return VideoCodec::vp6;
-    case 5: return VideoCodec::vp6_alpha;
-    case 6: return VideoCodec::screen2;
-    case 7: return VideoCodec::avc;
-    // Not in any Adobe spec: the CodecID 12 extension for HEVC that SRS, Tencent, and
-    // patched ffmpeg/OBS builds send. Same layout as AVC (packet type + SI24 CTS).
-    case 12: return VideoCodec::hevc;
-    default: return VideoCodec::unknown;
+        case 2:
+            return VideoCodec::h263;
+        case 3:
+            return VideoCodec::screen;
+        case 4:
+            return VideoCodec::vp6;
+        case 5:
+            return VideoCodec::vp6_alpha;
+        case 6:
+            return VideoCodec::screen2;
+        case 7:
+            return VideoCodec::avc;
+        // Not in any Adobe spec: the CodecID 12 extension for HEVC that SRS, Tencent, and
+        // patched ffmpeg/OBS builds send. Same layout as AVC (packet type + SI24 CTS).
+        case 12:
+            return VideoCodec::hevc;
+        default:
+            return VideoCodec::unknown;
     }
 }
 
 VideoCodec video_codec_of(uint32_t fcc)
 {
     switch (fcc) {
-    case fourcc("avc1"): return VideoCodec::avc;
-    case fourcc("hvc1"): return VideoCodec::hevc;
-    case fourcc("av01"): return VideoCodec::av1;
-    case fourcc("vp08"): return VideoCodec::vp8;
-    case fourcc("vp09"): return VideoCodec::vp9;
-    default: return VideoCodec::unknown;
+        case fourcc("avc1"):
+            return VideoCodec::avc;
+        case fourcc("hvc1"):
+            return VideoCodec::hevc;
+        case fourcc("av01"):
+            return VideoCodec::av1;
+        case fourcc("vp08"):
+            return VideoCodec::vp8;
+        case fourcc("vp09"):
+            return VideoCodec::vp9;
+        default:
+            return VideoCodec::unknown;
     }
 }
 
 AudioCodec legacy_audio_codec(uint8_t fmt)
 {
     static constexpr AudioCodec kByFormat[16] = {
-        AudioCodec::pcm,          AudioCodec::adpcm,     AudioCodec::mp3,
-        AudioCodec::pcm_le,       AudioCodec::nellymoser_16k, AudioCodec::nellymoser_8k,
-        AudioCodec::nellymoser,   AudioCodec::g711a,     AudioCodec::g711u,
-        AudioCodec::unknown,      AudioCodec::aac,       AudioCodec::speex,
-        AudioCodec::unknown,      AudioCodec::unknown,   AudioCodec::mp3_8k,
+        AudioCodec::pcm,
+        AudioCodec::adpcm,
+        AudioCodec::mp3,
+        AudioCodec::pcm_le,
+        AudioCodec::nellymoser_16k,
+        AudioCodec::nellymoser_8k,
+        AudioCodec::nellymoser,
+        AudioCodec::g711a,
+        AudioCodec::g711u,
+        AudioCodec::unknown,
+        AudioCodec::aac,
+        AudioCodec::speex,
+        AudioCodec::unknown,
+        AudioCodec::unknown,
+        AudioCodec::mp3_8k,
         AudioCodec::device,
     };
     return kByFormat[fmt & 15];
@@ -126,13 +155,20 @@ AudioCodec legacy_audio_codec(uint8_t fmt)
 AudioCodec audio_codec_of(uint32_t fcc)
 {
     switch (fcc) {
-    case fourcc("mp4a"): return AudioCodec::aac;
-    case fourcc(".mp3"): return AudioCodec::mp3;
-    case fourcc("Opus"): return AudioCodec::opus;
-    case fourcc("fLaC"): return AudioCodec::flac;
-    case fourcc("ac-3"): return AudioCodec::ac3;
-    case fourcc("ec-3"): return AudioCodec::eac3;
-    default: return AudioCodec::unknown;
+        case fourcc("mp4a"):
+            return AudioCodec::aac;
+        case fourcc(".mp3"):
+            return AudioCodec::mp3;
+        case fourcc("Opus"):
+            return AudioCodec::opus;
+        case fourcc("fLaC"):
+            return AudioCodec::flac;
+        case fourcc("ac-3"):
+            return AudioCodec::ac3;
+        case fourcc("ec-3"):
+            return AudioCodec::eac3;
+        default:
+            return AudioCodec::unknown;
     }
 }
 
@@ -146,7 +182,7 @@ struct ExHeader {
     uint32_t nano_offset = 0;
 };
 
-constexpr uint8_t kModEx = 7;   // same value for audio and video packet types
+constexpr uint8_t kModEx = 7;  // same value for audio and video packet types
 
 // E-RTMP v2 ModEx: modExDataSize = UI8 + 1, or UI16 + 1 when that gives 256; then the
 // data, then UB[4] ModExType and UB[4] the next packet type. Type 0 is
@@ -157,7 +193,8 @@ uint8_t read_mod_ex(Cursor<Src>& c, uint8_t packet_type, uint32_t* nano)
     while (packet_type == kModEx && c.ok()) {
         size_t size = size_t(c.u8()) + 1;
         if (size == 256) size = size_t(c.be(2)) + 1;
-        if (!c.ok() || size > c.left()) return 0xff;
+        if (size > c.left()) c.fail();
+        if (!c.ok()) return 0;
         uint32_t first = size >= 3 ? c.be(3) : 0;
         c.skip(size >= 3 ? size - 3 : size);
         uint8_t b = c.u8();
@@ -177,7 +214,7 @@ bool read_ex_header(Cursor<Src>& c, uint8_t packet_type, uint8_t multitrack_valu
     if (packet_type == multitrack_value) {
         uint8_t b = c.u8();
         h->multitrack = true;
-        if (b >> 4 > 2) return false;   // AvMultitrackType 3..15 reserved
+        if (b >> 4 > 2) return false;  // AvMultitrackType 3..15 reserved
         h->multitrack_type = AvMultitrackType(b >> 4);
         packet_type = b & 15;
         // "This fetch MUST not result in a Multitrack"; a ModEx here is not defined either.
@@ -289,8 +326,8 @@ private:
         uint8_t pt = read_mod_ex(c, b0 & 15, &h.nano_offset);
         if (!c.ok() || pt > kModEx) return -1;
         info->timestamp_nano_offset = h.nano_offset;
-        bool ft_ok = info->frame_type >= VideoFrameType::key &&
-                     info->frame_type <= VideoFrameType::command;
+        bool ft_ok =
+            info->frame_type >= VideoFrameType::key && info->frame_type <= VideoFrameType::command;
         if (pt != uint8_t(VideoPacketType::metadata) && !ft_ok) return -1;
         if (pt != uint8_t(VideoPacketType::metadata) &&
             info->frame_type == VideoFrameType::command) {
@@ -331,9 +368,9 @@ private:
                                 type == VideoPacketType::mpeg2ts_sequence_start;
         info->sequence_end = type == VideoPacketType::sequence_end;
         info->metadata = type == VideoPacketType::metadata;
-        info->keyframe = info->frame_type == VideoFrameType::key &&
-                         (type == VideoPacketType::coded_frames ||
-                          type == VideoPacketType::coded_frames_x);
+        info->keyframe =
+            info->frame_type == VideoFrameType::key &&
+            (type == VideoPacketType::coded_frames || type == VideoPacketType::coded_frames_x);
     }
 
     void store(const VideoTrack& t, int index)
@@ -385,13 +422,28 @@ void fill_legacy_audio_format(AudioInfo* a)
     a->bits = a->sound_size ? 16 : 8;
     a->channels = a->sound_type ? 2 : 1;
     switch (a->codec) {
-    case AudioCodec::nellymoser_16k: a->rate_hz = 16000; a->channels = 1; break;
-    case AudioCodec::nellymoser_8k: a->rate_hz = 8000; a->channels = 1; break;
-    case AudioCodec::g711a:
-    case AudioCodec::g711u: a->rate_hz = 8000; break;
-    case AudioCodec::speex: a->rate_hz = 16000; a->channels = 1; a->bits = 16; break;
-    case AudioCodec::mp3_8k: a->rate_hz = 8000; break;
-    default: break;
+        case AudioCodec::nellymoser_16k:
+            a->rate_hz = 16000;
+            a->channels = 1;
+            break;
+        case AudioCodec::nellymoser_8k:
+            a->rate_hz = 8000;
+            a->channels = 1;
+            break;
+        case AudioCodec::g711a:
+        case AudioCodec::g711u:
+            a->rate_hz = 8000;
+            break;
+        case AudioCodec::speex:
+            a->rate_hz = 16000;
+            a->channels = 1;
+            a->bits = 16;
+            break;
+        case AudioCodec::mp3_8k:
+            a->rate_hz = 8000;
+            break;
+        default:
+            break;
     }
 }
 
@@ -405,7 +457,7 @@ bool parse_legacy_audio(Cursor<Src>& c, uint8_t b0, AudioInfo* a)
     fill_legacy_audio_format(a);
     a->packet_type = AudioPacketType::coded_frames;
     if (a->codec == AudioCodec::aac) {
-        uint8_t pt = c.u8();   // AACPacketType: 0 sequence header, 1 raw
+        uint8_t pt = c.u8();  // AACPacketType: 0 sequence header, 1 raw
         if (!c.ok() || pt > 1) return false;
         a->packet_type = AudioPacketType(pt);
     }
@@ -472,9 +524,15 @@ AudioInfo audio_info(const Src& s)
 
 }  // namespace
 
-VideoInfo parse_video(std::span<const uint8_t> payload) { return video_info(SpanSrc(payload)); }
+VideoInfo parse_video(std::span<const uint8_t> payload)
+{
+    return video_info(SpanSrc(payload));
+}
 
-VideoInfo parse_video(const Block* chain) { return video_info(ChainSrc(chain)); }
+VideoInfo parse_video(const Block* chain)
+{
+    return video_info(ChainSrc(chain));
+}
 
 int parse_video_tracks(std::span<const uint8_t> payload, std::span<VideoTrack> out)
 {
@@ -482,71 +540,44 @@ int parse_video_tracks(std::span<const uint8_t> payload, std::span<VideoTrack> o
     VideoParser<SpanSrc> p(src, out);
     VideoInfo info;
     int n = p.parse(&info);
-    if (n > 0 && info.command) return 0;   // a command frame has no track payload
+    if (n > 0 && info.command) return 0;  // a command frame has no track payload
     return n;
 }
 
-AudioInfo parse_audio(std::span<const uint8_t> payload) { return audio_info(SpanSrc(payload)); }
+AudioInfo parse_audio(std::span<const uint8_t> payload)
+{
+    return audio_info(SpanSrc(payload));
+}
 
-AudioInfo parse_audio(const Block* chain) { return audio_info(ChainSrc(chain)); }
+AudioInfo parse_audio(const Block* chain)
+{
+    return audio_info(ChainSrc(chain));
+}
 
 const char* video_codec_name(VideoCodec c)
 {
-    switch (c) {
-    case VideoCodec::h263: return "H.263";
-    case VideoCodec::screen: return "Screen";
-    case VideoCodec::vp6: return "VP6";
-    case VideoCodec::vp6_alpha: return "VP6A";
-    case VideoCodec::screen2: return "Screen2";
-    case VideoCodec::avc: return "H.264";
-    case VideoCodec::hevc: return "HEVC";
-    case VideoCodec::av1: return "AV1";
-    case VideoCodec::vp8: return "VP8";
-    case VideoCodec::vp9: return "VP9";
-    case VideoCodec::unknown: break;
-    }
-    return "unknown";
+    static constexpr const char* kNames[] = {"unknown", "H.263", "Screen", "VP6", "VP6A", "Screen2",
+                                             "H.264",   "HEVC",  "AV1",    "VP8", "VP9"};
+    static_assert(std::size(kNames) == size_t(VideoCodec::vp9) + 1);
+    return size_t(c) < std::size(kNames) ? kNames[size_t(c)] : "unknown";
 }
 
 const char* audio_codec_name(AudioCodec c)
 {
-    switch (c) {
-    case AudioCodec::pcm: return "PCM";
-    case AudioCodec::adpcm: return "ADPCM";
-    case AudioCodec::mp3: return "MP3";
-    case AudioCodec::pcm_le: return "PCM-LE";
-    case AudioCodec::nellymoser_16k: return "Nellymoser-16k";
-    case AudioCodec::nellymoser_8k: return "Nellymoser-8k";
-    case AudioCodec::nellymoser: return "Nellymoser";
-    case AudioCodec::g711a: return "G.711A";
-    case AudioCodec::g711u: return "G.711U";
-    case AudioCodec::aac: return "AAC";
-    case AudioCodec::speex: return "Speex";
-    case AudioCodec::mp3_8k: return "MP3-8k";
-    case AudioCodec::device: return "Device";
-    case AudioCodec::opus: return "Opus";
-    case AudioCodec::flac: return "FLAC";
-    case AudioCodec::ac3: return "AC-3";
-    case AudioCodec::eac3: return "E-AC-3";
-    case AudioCodec::unknown: break;
-    }
-    return "unknown";
+    static constexpr const char* kNames[] = {
+        "unknown",       "PCM",        "ADPCM",  "MP3",    "PCM-LE", "Nellymoser-16k",
+        "Nellymoser-8k", "Nellymoser", "G.711A", "G.711U", "AAC",    "Speex",
+        "MP3-8k",        "Device",     "Opus",   "FLAC",   "AC-3",   "E-AC-3"};
+    static_assert(std::size(kNames) == size_t(AudioCodec::eac3) + 1);
+    return size_t(c) < std::size(kNames) ? kNames[size_t(c)] : "unknown";
 }
 
 const char* video_packet_type_name(VideoPacketType t)
 {
-    switch (t) {
-    case VideoPacketType::sequence_start: return "SequenceStart";
-    case VideoPacketType::coded_frames: return "CodedFrames";
-    case VideoPacketType::sequence_end: return "SequenceEnd";
-    case VideoPacketType::coded_frames_x: return "CodedFramesX";
-    case VideoPacketType::metadata: return "Metadata";
-    case VideoPacketType::mpeg2ts_sequence_start: return "MPEG2TSSequenceStart";
-    case VideoPacketType::multitrack: return "Multitrack";
-    case VideoPacketType::mod_ex: return "ModEx";
-    case VideoPacketType::none: break;
-    }
-    return "none";
+    static constexpr const char* kNames[] = {"SequenceStart", "CodedFrames", "SequenceEnd",
+                                             "CodedFramesX",  "Metadata",    "MPEG2TSSequenceStart",
+                                             "Multitrack",    "ModEx"};
+    return size_t(t) < std::size(kNames) ? kNames[size_t(t)] : "none";
 }
 
 const char* fourcc_str(uint32_t fcc, char out[5])

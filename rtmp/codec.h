@@ -41,7 +41,7 @@ enum class VideoCodec : uint8_t {
 // FLV VideoTagHeader FrameType (E-RTMP VideoFrameType).
 enum class VideoFrameType : uint8_t {
     reserved = 0,
-    key = 1,            // seekable frame
+    key = 1,  // seekable frame
     inter = 2,
     disposable = 3,     // H.263 only
     generated_key = 4,  // reserved for server use
@@ -59,33 +59,37 @@ enum class VideoPacketType : uint8_t {
     mpeg2ts_sequence_start = 5,
     multitrack = 6,
     mod_ex = 7,
-    none = 0xff,         // command frames
+    none = 0xff,  // command frames
 };
 
-enum class AvMultitrackType : uint8_t { one_track = 0, many_tracks = 1, many_tracks_many_codecs = 2 };
+enum class AvMultitrackType : uint8_t {
+    one_track = 0,
+    many_tracks = 1,
+    many_tracks_many_codecs = 2
+};
 
 struct VideoInfo {
     VideoCodec codec = VideoCodec::unknown;
     VideoFrameType frame_type = VideoFrameType::reserved;
     VideoPacketType packet_type = VideoPacketType::none;
-    bool malformed = false;        // too short, reserved value, or inconsistent sizes
-    bool enhanced = false;         // IsExHeader (E-RTMP)
+    bool malformed = false;  // too short, reserved value, or inconsistent sizes
+    bool enhanced = false;   // IsExHeader (E-RTMP)
     // A key *picture*: frame type key and coded frames. Sequence headers are sent with
     // frame type key too, but they are reported by sequence_header only, so a GOP cache
     // can treat "keyframe" as "a new GOP starts here".
     bool keyframe = false;
     bool sequence_header = false;  // AVC/HEVC seq header, E-RTMP SequenceStart / MPEG2TS start
     bool sequence_end = false;
-    bool metadata = false;         // E-RTMP VideoPacketType.Metadata
-    bool command = false;          // frame type 5: body is one UI8 command
+    bool metadata = false;  // E-RTMP VideoPacketType.Metadata
+    bool command = false;   // frame type 5: body is one UI8 command
     bool multitrack = false;
     AvMultitrackType multitrack_type = AvMultitrackType::one_track;
-    uint8_t legacy_codec_id = 0;   // low nibble of byte 0 when !enhanced
-    uint8_t command_value = 0;     // the UI8 of a command frame
-    uint8_t track_id = 0;          // first track (multitrack only)
-    uint16_t track_count = 0;      // tracks in the message (1 when not multitrack)
-    uint32_t fourcc = 0;           // E-RTMP FourCC of the first track, 0 when legacy
-    int32_t composition_time = 0;  // SI24, AVC/HEVC coded frames of the first track
+    uint8_t legacy_codec_id = 0;         // low nibble of byte 0 when !enhanced
+    uint8_t command_value = 0;           // the UI8 of a command frame
+    uint8_t track_id = 0;                // first track (multitrack only)
+    uint16_t track_count = 0;            // tracks in the message (1 when not multitrack)
+    uint32_t fourcc = 0;                 // E-RTMP FourCC of the first track, 0 when legacy
+    int32_t composition_time = 0;        // SI24, AVC/HEVC coded frames of the first track
     uint32_t timestamp_nano_offset = 0;  // E-RTMP ModEx TimestampOffsetNano, 0 if absent
     // The first track's codec payload within the message (configuration record, coded
     // data, or AMF metadata), after every header byte and the composition time.
@@ -152,7 +156,7 @@ struct AudioInfo {
     bool multichannel_config = false;
     bool multitrack = false;
     AvMultitrackType multitrack_type = AvMultitrackType::one_track;
-    uint8_t sound_format = 0;      // high nibble of byte 0
+    uint8_t sound_format = 0;  // high nibble of byte 0
     // Legacy flags, as sent (FLV AudioTagHeader): SoundRate 0..3, SoundSize 0..1,
     // SoundType 0..1. Zero in enhanced mode, where these bits are the packet type.
     uint8_t sound_rate = 0;
@@ -168,15 +172,15 @@ struct AudioInfo {
     uint16_t track_count = 0;
     uint32_t fourcc = 0;
     uint32_t timestamp_nano_offset = 0;
-    uint32_t body_offset = 0;      // first track's payload (ASC, coded frames, ...)
+    uint32_t body_offset = 0;  // first track's payload (ASC, coded frames, ...)
     uint32_t body_size = 0;
 };
 
 AudioInfo parse_audio(std::span<const uint8_t> payload);
 AudioInfo parse_audio(const Block* chain);
 
-const char* video_codec_name(VideoCodec c);   // "H.264", "HEVC", "AV1", ...
-const char* audio_codec_name(AudioCodec c);   // "AAC", "MP3", "Opus", ...
+const char* video_codec_name(VideoCodec c);  // "H.264", "HEVC", "AV1", ...
+const char* audio_codec_name(AudioCodec c);  // "AAC", "MP3", "Opus", ...
 const char* video_packet_type_name(VideoPacketType t);
 // A FourCC as text for logs ("hvc1"; non-printable bytes as '?'); out must hold 5 bytes.
 const char* fourcc_str(uint32_t fourcc, char out[5]);

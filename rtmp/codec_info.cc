@@ -15,9 +15,11 @@ namespace {
 // 7.4.2: a 0x03 after two zero bytes) as it goes, so no unescaped copy is needed.
 class BitReader {
 public:
-    BitReader(std::span<const uint8_t> data, bool nal) : p_(data.data()), n_(data.size()), nal_(nal) {}
+    BitReader(std::span<const uint8_t> data, bool nal) : p_(data.data()), n_(data.size()), nal_(nal)
+    {
+    }
 
-    uint32_t u(int bits)   // bits = 0..32
+    uint32_t u(int bits)  // bits = 0..32
     {
         uint32_t v = 0;
         for (int i = 0; i < bits; ++i) v = v << 1 | bit();
@@ -113,11 +115,22 @@ void skip_scaling_list(BitReader& br, int size)
 bool avc_high_profile(uint8_t p)
 {
     switch (p) {
-    case 100: case 110: case 122: case 244: case 44: case 83:
-    case 86: case 118: case 128: case 138: case 139: case 134: case 135:
-        return true;
-    default:
-        return false;
+        case 100:
+        case 110:
+        case 122:
+        case 244:
+        case 44:
+        case 83:
+        case 86:
+        case 118:
+        case 128:
+        case 138:
+        case 139:
+        case 134:
+        case 135:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -130,8 +143,8 @@ bool avc_chroma_fields(BitReader& br, VideoConfig* out, bool* separate_planes)
     uint32_t depth_luma = br.ue();
     uint32_t depth_chroma = br.ue();
     if (depth_luma > 6 || depth_chroma > 6) return false;
-    br.skip(1);   // qpprime_y_zero_transform_bypass_flag
-    if (br.flag()) {   // seq_scaling_matrix_present_flag
+    br.skip(1);       // qpprime_y_zero_transform_bypass_flag
+    if (br.flag()) {  // seq_scaling_matrix_present_flag
         int lists = chroma != 3 ? 8 : 12;
         for (int i = 0; i < lists && br.ok(); ++i) {
             if (br.flag()) skip_scaling_list(br, i < 6 ? 16 : 64);
@@ -145,12 +158,12 @@ bool avc_chroma_fields(BitReader& br, VideoConfig* out, bool* separate_planes)
 // H.264 7.3.2.1.1 from log2_max_frame_num_minus4 to max_num_ref_frames.
 bool avc_poc_fields(BitReader& br)
 {
-    if (br.ue() > 12) return false;   // log2_max_frame_num_minus4
+    if (br.ue() > 12) return false;  // log2_max_frame_num_minus4
     uint32_t poc_type = br.ue();
     if (poc_type == 0) {
         if (br.ue() > 12) return false;
     } else if (poc_type == 1) {
-        br.skip(1);   // delta_pic_order_always_zero_flag
+        br.skip(1);  // delta_pic_order_always_zero_flag
         br.se();
         br.se();
         uint32_t cycle = br.ue();
@@ -159,25 +172,25 @@ bool avc_poc_fields(BitReader& br)
     } else if (poc_type != 2) {
         return false;
     }
-    br.ue();      // max_num_ref_frames
-    br.skip(1);   // gaps_in_frame_num_value_allowed_flag
+    br.ue();     // max_num_ref_frames
+    br.skip(1);  // gaps_in_frame_num_value_allowed_flag
     return br.ok();
 }
 
 // H.264 E.1.1 up to timing_info: only the frame rate is kept.
 void avc_vui_timing(BitReader& br, VideoConfig* out)
 {
-    if (br.flag() && br.u(8) == 255) br.skip(32);   // aspect_ratio_idc, Extended_SAR
-    if (br.flag()) br.skip(1);                      // overscan_appropriate_flag
-    if (br.flag()) {                                // video_signal_type_present_flag
+    if (br.flag() && br.u(8) == 255) br.skip(32);  // aspect_ratio_idc, Extended_SAR
+    if (br.flag()) br.skip(1);                     // overscan_appropriate_flag
+    if (br.flag()) {                               // video_signal_type_present_flag
         br.skip(4);
-        if (br.flag()) br.skip(24);                 // colour description
+        if (br.flag()) br.skip(24);  // colour description
     }
-    if (br.flag()) {                                // chroma_loc_info_present_flag
+    if (br.flag()) {  // chroma_loc_info_present_flag
         br.ue();
         br.ue();
     }
-    if (!br.flag()) return;                         // timing_info_present_flag
+    if (!br.flag()) return;  // timing_info_present_flag
     uint32_t units = br.u(32);
     uint32_t scale = br.u(32);
     // A frame is two field ticks: fps = time_scale / (2 * num_units_in_tick).
@@ -193,20 +206,21 @@ bool apply_crop(uint64_t w, uint64_t h, const uint32_t crop[4], uint32_t unit_x,
 {
     uint64_t cx = (uint64_t(crop[0]) + crop[1]) * unit_x;
     uint64_t cy = (uint64_t(crop[2]) + crop[3]) * unit_y;
-    if (w == 0 || h == 0 || w > kMaxDimension || h > kMaxDimension || cx >= w || cy >= h) return false;
+    if (w == 0 || h == 0 || w > kMaxDimension || h > kMaxDimension || cx >= w || cy >= h)
+        return false;
     out->width = uint32_t(w - cx);
     out->height = uint32_t(h - cy);
     return true;
 }
 
-int gcd(uint32_t a, uint32_t b)
+uint32_t gcd(uint32_t a, uint32_t b)
 {
     while (b) {
         uint32_t t = a % b;
         a = b;
         b = t;
     }
-    return int(a);
+    return a;
 }
 
 uint32_t aac_rate(uint32_t index)
@@ -227,8 +241,8 @@ Rc parse_avc_sps(std::span<const uint8_t> nal, VideoConfig* out)
     out->profile = uint8_t(r.u(8));
     out->constraints = uint8_t(r.u(8));
     out->level = uint8_t(r.u(8));
-    if (r.ue() > 31) return Rc::error;   // seq_parameter_set_id
-    out->chroma_format = 1;              // inferred when absent (7.4.2.1.1)
+    if (r.ue() > 31) return Rc::error;  // seq_parameter_set_id
+    out->chroma_format = 1;             // inferred when absent (7.4.2.1.1)
     out->bit_depth = 8;
     bool separate_planes = false;
     if (avc_high_profile(out->profile) && !avc_chroma_fields(r, out, &separate_planes))
@@ -237,8 +251,8 @@ Rc parse_avc_sps(std::span<const uint8_t> nal, VideoConfig* out)
     uint32_t w_mbs = r.ue();
     uint32_t h_units = r.ue();
     bool frame_mbs_only = r.flag();
-    if (!frame_mbs_only) r.skip(1);   // mb_adaptive_frame_field_flag
-    r.skip(1);                        // direct_8x8_inference_flag
+    if (!frame_mbs_only) r.skip(1);  // mb_adaptive_frame_field_flag
+    r.skip(1);                       // direct_8x8_inference_flag
     uint32_t crop[4] = {0, 0, 0, 0};
     if (r.flag()) {
         for (auto& c : crop) c = r.ue();
@@ -253,7 +267,7 @@ Rc parse_avc_sps(std::span<const uint8_t> nal, VideoConfig* out)
     uint64_t w = (uint64_t(w_mbs) + 1) * 16;
     uint64_t h = (uint64_t(h_units) + 1) * 16 * (frame_mbs_only ? 1 : 2);
     if (!apply_crop(w, h, crop, unit_x, unit_y, out)) return Rc::error;
-    if (vui) avc_vui_timing(r, out);   // best effort: the size is already known
+    if (vui) avc_vui_timing(r, out);  // best effort: the size is already known
     return Rc::ok;
 }
 
@@ -278,7 +292,7 @@ Rc parse_avc_config(std::span<const uint8_t> rec, VideoConfig* out)
         if (i == 0) first = rec.subspan(pos, len);
         pos += len;
     }
-    if (rec.size() - pos < 1) return Rc::error;   // numOfPictureParameterSets
+    if (rec.size() - pos < 1) return Rc::error;  // numOfPictureParameterSets
     if (first.empty()) return Rc::ok;
     return parse_avc_sps(first, out);
 }
@@ -288,7 +302,7 @@ namespace {
 // H.265 7.3.3 profile_tier_level(1, max_sub_layers_minus1).
 bool hevc_profile_tier_level(BitReader& r, uint32_t max_sub_layers_minus1, VideoConfig* out)
 {
-    r.skip(2);   // general_profile_space
+    r.skip(2);  // general_profile_space
     out->high_tier = r.flag();
     out->profile = uint8_t(r.u(5));
     uint32_t compat = r.u(32);
@@ -324,19 +338,19 @@ Rc parse_hevc_sps(std::span<const uint8_t> nal, VideoConfig* out)
     uint32_t header = r.u(16);
     if (!r.ok() || ((header >> 9) & 0x3f) != 33 || (header & 0x8000)) return Rc::error;
     out->codec = VideoCodec::hevc;
-    r.skip(4);   // sps_video_parameter_set_id
+    r.skip(4);  // sps_video_parameter_set_id
     uint32_t max_sub_layers_minus1 = r.u(3);
-    r.skip(1);   // sps_temporal_id_nesting_flag
+    r.skip(1);  // sps_temporal_id_nesting_flag
     if (max_sub_layers_minus1 > 6 || !hevc_profile_tier_level(r, max_sub_layers_minus1, out))
         return Rc::error;
-    if (r.ue() > 15) return Rc::error;   // sps_seq_parameter_set_id
+    if (r.ue() > 15) return Rc::error;  // sps_seq_parameter_set_id
     uint32_t chroma = r.ue();
     if (chroma > 3) return Rc::error;
     bool separate_planes = chroma == 3 && r.flag();
     uint32_t w = r.ue();
     uint32_t h = r.ue();
     uint32_t crop[4] = {0, 0, 0, 0};
-    if (r.flag()) {   // conformance_window_flag
+    if (r.flag()) {  // conformance_window_flag
         for (auto& c : crop) c = r.ue();
     }
     uint32_t depth = r.ue();
@@ -388,16 +402,16 @@ namespace {
 bool av1_sequence_header(BitReader& r, VideoConfig* out)
 {
     out->profile = uint8_t(r.u(3));
-    r.skip(1);   // still_picture
-    if (r.flag()) {   // reduced_still_picture_header
+    r.skip(1);       // still_picture
+    if (r.flag()) {  // reduced_still_picture_header
         out->level = uint8_t(r.u(5));
     } else {
         bool decoder_model = false;
         uint32_t delay_bits = 0;
-        if (r.flag()) {   // timing_info_present_flag
+        if (r.flag()) {  // timing_info_present_flag
             uint32_t units = r.u(32);
             uint32_t scale = r.u(32);
-            if (r.flag()) r.uvlc();   // equal_picture_interval, num_ticks_per_picture_minus_1
+            if (r.flag()) r.uvlc();  // equal_picture_interval, num_ticks_per_picture_minus_1
             if (r.ok() && units != 0 && scale != 0) {
                 out->fps_num = scale;
                 out->fps_den = units;
@@ -411,7 +425,7 @@ bool av1_sequence_header(BitReader& r, VideoConfig* out)
         bool initial_delay = r.flag();
         uint32_t points = r.u(5) + 1;
         for (uint32_t i = 0; i < points && r.ok(); ++i) {
-            r.skip(12);   // operating_point_idc
+            r.skip(12);  // operating_point_idc
             uint32_t level = r.u(5);
             bool tier = level > 7 && r.flag();
             if (i == 0) {
@@ -461,18 +475,18 @@ Rc parse_av1_config(std::span<const uint8_t> rec, VideoConfig* out)
     out->bit_depth = high ? (twelve ? 12 : 10) : 8;
     out->chroma_format = mono ? 0 : sub_x && sub_y ? 1 : sub_x ? 2 : 3;
     size_t pos = 4;
-    while (pos < rec.size()) {   // configOBUs
+    while (pos < rec.size()) {  // configOBUs
         uint8_t h = rec[pos++];
-        if (h & 0x80) return Rc::error;   // obu_forbidden_bit
+        if (h & 0x80) return Rc::error;  // obu_forbidden_bit
         uint8_t type = (h >> 3) & 15;
-        if (h & 4) {   // obu_extension_flag: one more header byte
+        if (h & 4) {  // obu_extension_flag: one more header byte
             if (pos >= rec.size()) return Rc::error;
             ++pos;
         }
-        uint64_t size = rec.size() - pos;   // no obu_size: the OBU runs to the end
+        uint64_t size = rec.size() - pos;  // no obu_size: the OBU runs to the end
         if ((h & 2) && !read_leb128(rec, &pos, &size)) return Rc::error;
         if (size > rec.size() - pos) return Rc::error;
-        if (type == 1) {   // OBU_SEQUENCE_HEADER
+        if (type == 1) {  // OBU_SEQUENCE_HEADER
             BitReader r(rec.subspan(pos, size_t(size)), false);
             return av1_sequence_header(r, out) ? Rc::ok : Rc::error;
         }
@@ -494,7 +508,7 @@ Rc parse_vp_config(std::span<const uint8_t> rec, VideoConfig* out)
     out->profile = rec[0];
     out->level = rec[1];
     out->bit_depth = rec[2] >> 4;
-    uint8_t sub = (rec[2] >> 1) & 7;   // 0, 1: 4:2:0; 2: 4:2:2; 3: 4:4:4
+    uint8_t sub = (rec[2] >> 1) & 7;  // 0, 1: 4:2:0; 2: 4:2:2; 3: 4:4:4
     if (sub > 3) return Rc::error;
     out->chroma_format = sub <= 1 ? 1 : sub;
     return Rc::ok;
@@ -503,14 +517,18 @@ Rc parse_vp_config(std::span<const uint8_t> rec, VideoConfig* out)
 Rc parse_video_config(VideoCodec codec, std::span<const uint8_t> body, VideoConfig* out)
 {
     switch (codec) {
-    case VideoCodec::avc: return parse_avc_config(body, out);
-    case VideoCodec::hevc: return parse_hevc_config(body, out);
-    case VideoCodec::av1: return parse_av1_config(body, out);
-    case VideoCodec::vp8:
-    case VideoCodec::vp9:
-        out->codec = codec;
-        return parse_vp_config(body, out);
-    default: return Rc::declined;
+        case VideoCodec::avc:
+            return parse_avc_config(body, out);
+        case VideoCodec::hevc:
+            return parse_hevc_config(body, out);
+        case VideoCodec::av1:
+            return parse_av1_config(body, out);
+        case VideoCodec::vp8:
+        case VideoCodec::vp9:
+            out->codec = codec;
+            return parse_vp_config(body, out);
+        default:
+            return Rc::declined;
     }
 }
 
@@ -525,7 +543,7 @@ uint32_t aac_object_type(BitReader& r)
 uint32_t aac_frequency(BitReader& r)
 {
     uint32_t index = r.u(4);
-    return index == 15 ? r.u(24) : aac_rate(index);   // 15: explicit 24-bit frequency
+    return index == 15 ? r.u(24) : aac_rate(index);  // 15: explicit 24-bit frequency
 }
 
 uint8_t aac_channels(uint32_t config)
@@ -560,23 +578,23 @@ Rc parse_aac_config(std::span<const uint8_t> asc, AudioConfig* out)
     out->object_type = uint8_t(aot);
     out->core_sample_rate = out->sample_rate = rate;
     out->channels = aac_channels(config);
-    if (aot == 5 || aot == 29) {   // explicit hierarchical signalling: HE-AAC (v2)
+    if (aot == 5 || aot == 29) {  // explicit hierarchical signalling: HE-AAC (v2)
         out->sbr = true;
         out->ps = aot == 29;
         uint32_t ext = aac_frequency(r);
         aot = aac_object_type(r);
-        if (aot == 22) r.skip(4);   // extensionChannelConfiguration (ER BSAC)
+        if (aot == 22) r.skip(4);  // extensionChannelConfiguration (ER BSAC)
         if (!r.ok() || ext == 0) return Rc::error;
         out->sample_rate = ext;
-        if (out->ps && out->channels == 1) out->channels = 2;   // PS decodes to stereo
+        if (out->ps && out->channels == 1) out->channels = 2;  // PS decodes to stereo
     }
     out->core_object_type = uint8_t(aot);
     // GASpecificConfig for the plain AAC object types, then look for a sync extension.
     bool ga = aot == 1 || aot == 2 || aot == 3 || aot == 4;
     if (ga && config != 0 && !out->sbr) {
-        r.skip(1);              // frameLengthFlag
-        if (r.flag()) r.skip(14);   // dependsOnCoreCoder: coreCoderDelay
-        r.skip(1);              // extensionFlag (0 for these object types)
+        r.skip(1);                 // frameLengthFlag
+        if (r.flag()) r.skip(14);  // dependsOnCoreCoder: coreCoderDelay
+        r.skip(1);                 // extensionFlag (0 for these object types)
         if (r.ok()) aac_sync_extension(r, out);
     }
     return Rc::ok;
@@ -589,7 +607,7 @@ Rc parse_opus_head(std::span<const uint8_t> d, AudioConfig* out)
         return Rc::error;
     out->codec = AudioCodec::opus;
     out->channels = d[9];
-    out->sample_rate = 48000;   // RFC 7845 5.1: Opus always decodes at 48 kHz
+    out->sample_rate = 48000;  // RFC 7845 5.1: Opus always decodes at 48 kHz
     out->core_sample_rate = load_le32(&d[12]);
     return out->channels ? Rc::ok : Rc::error;
 }
@@ -613,93 +631,104 @@ Rc parse_flac_streaminfo(std::span<const uint8_t> d, AudioConfig* out)
 Rc parse_audio_config(AudioCodec codec, std::span<const uint8_t> body, AudioConfig* out)
 {
     switch (codec) {
-    case AudioCodec::aac: return parse_aac_config(body, out);
-    case AudioCodec::opus: return parse_opus_head(body, out);
-    case AudioCodec::flac: return parse_flac_streaminfo(body, out);
-    default: return Rc::declined;
+        case AudioCodec::aac:
+            return parse_aac_config(body, out);
+        case AudioCodec::opus:
+            return parse_opus_head(body, out);
+        case AudioCodec::flac:
+            return parse_flac_streaminfo(body, out);
+        default:
+            return Rc::declined;
     }
 }
 
+namespace {
+
+struct Named {
+    uint8_t id;
+    const char* name;
+};
+
+const char* lookup(std::span<const Named> table, uint8_t id, const char* missing = "unknown")
+{
+    for (const Named& n : table) {
+        if (n.id == id) return n.name;
+    }
+    return missing;
+}
+
+}  // namespace
+
 const char* avc_profile_name(uint8_t p, uint8_t constraints)
 {
-    bool set1 = constraints & 0x40, set3 = constraints & 0x10;
-    switch (p) {
-    case 66: return set1 ? "Constrained Baseline" : "Baseline";
-    case 77: return "Main";
-    case 88: return "Extended";
-    case 100: return "High";
-    case 110: return set3 ? "High 10 Intra" : "High 10";
-    case 122: return set3 ? "High 4:2:2 Intra" : "High 4:2:2";
-    case 244: return set3 ? "High 4:4:4 Intra" : "High 4:4:4 Predictive";
-    case 44: return "CAVLC 4:4:4 Intra";
-    case 118: return "Multiview High";
-    case 128: return "Stereo High";
-    default: return "unknown";
-    }
+    // A.2: constraint_set1 on Baseline is Constrained Baseline; constraint_set3 on the
+    // High 10/4:2:2/4:4:4 profiles means their Intra variants.
+    static constexpr Named kIntra[] = {
+        {110, "High 10 Intra"}, {122, "High 4:2:2 Intra"}, {244, "High 4:4:4 Intra"}};
+    static constexpr Named kNames[] = {{66, "Baseline"},
+                                       {77, "Main"},
+                                       {88, "Extended"},
+                                       {100, "High"},
+                                       {110, "High 10"},
+                                       {122, "High 4:2:2"},
+                                       {244, "High 4:4:4 Predictive"},
+                                       {44, "CAVLC 4:4:4 Intra"},
+                                       {118, "Multiview High"},
+                                       {128, "Stereo High"}};
+    if (p == 66 && (constraints & 0x40)) return "Constrained Baseline";
+    const char* intra = constraints & 0x10 ? lookup(kIntra, p, nullptr) : nullptr;
+    return intra ? intra : lookup(kNames, p);
 }
 
 const char* hevc_profile_name(uint8_t p)
 {
-    switch (p) {
-    case 1: return "Main";
-    case 2: return "Main 10";
-    case 3: return "Main Still Picture";
-    case 4: return "Rext";
-    case 5: return "High Throughput";
-    case 9: return "Screen Content";
-    default: return "unknown";
-    }
+    static constexpr Named kNames[] = {
+        {1, "Main"}, {2, "Main 10"},         {3, "Main Still Picture"},
+        {4, "Rext"}, {5, "High Throughput"}, {9, "Screen Content"}};
+    return lookup(kNames, p);
 }
 
 const char* av1_profile_name(uint8_t p)
 {
-    switch (p) {
-    case 0: return "Main";
-    case 1: return "High";
-    case 2: return "Professional";
-    default: return "unknown";
-    }
+    static constexpr Named kNames[] = {{0, "Main"}, {1, "High"}, {2, "Professional"}};
+    return lookup(kNames, p);
 }
 
 const char* aac_object_name(uint8_t t)
 {
-    switch (t) {
-    case 1: return "Main";
-    case 2: return "LC";
-    case 3: return "SSR";
-    case 4: return "LTP";
-    case 5: return "HE";
-    case 23: return "LD";
-    case 29: return "HEv2";
-    case 39: return "ELD";
-    case 42: return "USAC";
-    default: return "unknown";
-    }
+    static constexpr Named kNames[] = {{1, "Main"},  {2, "LC"},   {3, "SSR"},
+                                       {4, "LTP"},   {5, "HE"},   {23, "LD"},
+                                       {29, "HEv2"}, {39, "ELD"}, {42, "USAC"}};
+    return lookup(kNames, t);
 }
 
 const char* video_level_str(const VideoConfig& c, char out[8])
 {
     unsigned l = c.level;
     switch (c.codec) {
-    case VideoCodec::avc:
-        // A.3.1: level 1b is level_idc 11 + constraint_set3 (Baseline/Main/Extended) or 9.
-        if (l == 9 || (l == 11 && (c.constraints & 0x10) && (c.profile == 66 || c.profile == 77 || c.profile == 88)))
-            snprintf(out, 8, "1b");
-        else
+        case VideoCodec::avc:
+            // A.3.1: level 1b is level_idc 11 + constraint_set3 (Baseline/Main/Extended) or 9.
+            if (l == 9 || (l == 11 && (c.constraints & 0x10) &&
+                           (c.profile == 66 || c.profile == 77 || c.profile == 88)))
+                snprintf(out, 8, "1b");
+            else
+                snprintf(out, 8, "%u.%u", l / 10, l % 10);
+            break;
+        case VideoCodec::hevc:  // general_level_idc = 30 x level
+            snprintf(out, 8, l % 30 ? "%u.%u" : "%u", l / 30, (l % 30) / 3);
+            break;
+        case VideoCodec::av1:  // seq_level_idx: level X.Y = (2 + idx / 4).(idx % 4)
+            if (l == 31)
+                snprintf(out, 8, "max");
+            else
+                snprintf(out, 8, "%u.%u", 2 + l / 4, l % 4);
+            break;
+        case VideoCodec::vp8:
+        case VideoCodec::vp9:
             snprintf(out, 8, "%u.%u", l / 10, l % 10);
-        break;
-    case VideoCodec::hevc:   // general_level_idc = 30 x level
-        snprintf(out, 8, l % 30 ? "%u.%u" : "%u", l / 30, (l % 30) / 3);
-        break;
-    case VideoCodec::av1:    // seq_level_idx: level X.Y = (2 + idx / 4).(idx % 4)
-        if (l == 31) snprintf(out, 8, "max");
-        else snprintf(out, 8, "%u.%u", 2 + l / 4, l % 4);
-        break;
-    case VideoCodec::vp8:
-    case VideoCodec::vp9:
-        snprintf(out, 8, "%u.%u", l / 10, l % 10);
-        break;
-    default: snprintf(out, 8, "?");
+            break;
+        default:
+            snprintf(out, 8, "?");
     }
     return out;
 }
@@ -710,20 +739,29 @@ int format_video_config(const VideoConfig& c, char* out, size_t n)
     const char* profile = "";
     char vp_profile[16];
     switch (c.codec) {
-    case VideoCodec::avc: profile = avc_profile_name(c.profile, c.constraints); break;
-    case VideoCodec::hevc: profile = hevc_profile_name(c.profile); break;
-    case VideoCodec::av1: profile = av1_profile_name(c.profile); break;
-    default:
-        snprintf(vp_profile, sizeof vp_profile, "Profile %u", unsigned(c.profile));
-        profile = vp_profile;
+        case VideoCodec::avc:
+            profile = avc_profile_name(c.profile, c.constraints);
+            break;
+        case VideoCodec::hevc:
+            profile = hevc_profile_name(c.profile);
+            break;
+        case VideoCodec::av1:
+            profile = av1_profile_name(c.profile);
+            break;
+        default:
+            snprintf(vp_profile, sizeof vp_profile, "Profile %u", unsigned(c.profile));
+            profile = vp_profile;
     }
     char level[8], size[32] = "", fps[32] = "";
-    if (c.width && c.height) snprintf(size, sizeof size, " %ux%u%s", c.width, c.height, c.interlaced ? "i" : "");
+    if (c.width && c.height)
+        snprintf(size, sizeof size, " %ux%u%s", c.width, c.height, c.interlaced ? "i" : "");
     if (c.fps_num && c.fps_den) {
-        uint32_t g = uint32_t(gcd(c.fps_num, c.fps_den));
+        uint32_t g = gcd(c.fps_num, c.fps_den);
         uint32_t num = c.fps_num / g, den = c.fps_den / g;
-        if (den == 1) snprintf(fps, sizeof fps, " %ufps", num);
-        else snprintf(fps, sizeof fps, " %.3ffps", double(num) / den);
+        if (den == 1)
+            snprintf(fps, sizeof fps, " %ufps", num);
+        else
+            snprintf(fps, sizeof fps, " %.3ffps", double(num) / den);
     }
     return snprintf(out, n, "%s %s%s %s%s%s %s %ubit", video_codec_name(c.codec), profile,
                     c.high_tier ? " High tier" : "", video_level_str(c, level), size, fps,

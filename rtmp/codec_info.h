@@ -23,15 +23,15 @@ struct VideoConfig {
     // seq_level_idx (5 = 3.1), VP9 profile / level (31 = 3.1).
     uint8_t profile = 0;
     uint8_t level = 0;
-    uint8_t constraints = 0;     // AVC constraint_set0..5 flags byte (Constrained Baseline, 1b)
-    bool high_tier = false;      // HEVC general_tier_flag, AV1 seq_tier_0
-    bool interlaced = false;     // AVC frame_mbs_only_flag == 0
-    uint8_t bit_depth = 0;       // luma
-    uint8_t chroma_format = 0;   // chroma_format_idc: 0 mono, 1 4:2:0, 2 4:2:2, 3 4:4:4
-    uint8_t nal_length_size = 0; // AVC/HEVC NALU length field size, 1..4
-    uint32_t width = 0;          // display size after cropping; 0 when not known
+    uint8_t constraints = 0;      // AVC constraint_set0..5 flags byte (Constrained Baseline, 1b)
+    bool high_tier = false;       // HEVC general_tier_flag, AV1 seq_tier_0
+    bool interlaced = false;      // AVC frame_mbs_only_flag == 0
+    uint8_t bit_depth = 0;        // luma
+    uint8_t chroma_format = 0;    // chroma_format_idc: 0 mono, 1 4:2:0, 2 4:2:2, 3 4:4:4
+    uint8_t nal_length_size = 0;  // AVC/HEVC NALU length field size, 1..4
+    uint32_t width = 0;           // display size after cropping; 0 when not known
     uint32_t height = 0;
-    uint32_t fps_num = 0;        // from AVC VUI / AV1 timing info; 0 when not signalled
+    uint32_t fps_num = 0;  // from AVC VUI / AV1 timing info; 0 when not signalled
     uint32_t fps_den = 0;
 };
 
@@ -57,10 +57,10 @@ struct AudioConfig {
     uint8_t core_object_type = 0;  // the AAC core under SBR/PS (usually 2), else = object_type
     bool sbr = false;
     bool ps = false;
-    uint32_t sample_rate = 0;      // output rate (the SBR rate for HE-AAC)
-    uint32_t core_sample_rate = 0; // AAC core rate; Opus: the original input rate
-    uint8_t channels = 0;          // 0 when only a program config element would say
-    uint8_t bits = 0;              // FLAC bits per sample
+    uint32_t sample_rate = 0;       // output rate (the SBR rate for HE-AAC)
+    uint32_t core_sample_rate = 0;  // AAC core rate; Opus: the original input rate
+    uint8_t channels = 0;           // 0 when only a program config element would say
+    uint8_t bits = 0;               // FLAC bits per sample
 };
 
 // AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1), including the 24-bit explicit frequency,
@@ -72,10 +72,10 @@ Rc parse_opus_head(std::span<const uint8_t> head, AudioConfig* out);
 Rc parse_flac_streaminfo(std::span<const uint8_t> data, AudioConfig* out);
 Rc parse_audio_config(AudioCodec codec, std::span<const uint8_t> body, AudioConfig* out);
 
-const char* avc_profile_name(uint8_t profile_idc, uint8_t constraints);   // "High", ...
-const char* hevc_profile_name(uint8_t profile_idc);                       // "Main 10", ...
-const char* av1_profile_name(uint8_t seq_profile);                        // "Main", ...
-const char* aac_object_name(uint8_t object_type);                         // "LC", "HE", ...
+const char* avc_profile_name(uint8_t profile_idc, uint8_t constraints);  // "High", ...
+const char* hevc_profile_name(uint8_t profile_idc);                      // "Main 10", ...
+const char* av1_profile_name(uint8_t seq_profile);                       // "Main", ...
+const char* aac_object_name(uint8_t object_type);                        // "LC", "HE", ...
 // Level as text ("3.1", "1b", "4"); out holds 8 bytes.
 const char* video_level_str(const VideoConfig& c, char out[8]);
 

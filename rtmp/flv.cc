@@ -20,7 +20,7 @@ Rc flv_parse_header(std::span<const uint8_t> in, FlvHeader* out, const char** re
 {
     if (in.size() < kFlvHeaderSize) return Rc::again;
     if (in[0] != 'F' || in[1] != 'L' || in[2] != 'V') {
-        *reason = "not an FLV file (bad signature)";
+        if (reason) *reason = "not an FLV file (bad signature)";
         return Rc::error;
     }
     // E.2: version 1; TypeFlags: bit 2 audio, bit 0 video; the other bits reserved (ignored,
@@ -30,7 +30,7 @@ Rc flv_parse_header(std::span<const uint8_t> in, FlvHeader* out, const char** re
     out->video = in[4] & 1;
     out->data_offset = load_be32(&in[5]);
     if (out->data_offset < kFlvHeaderSize || out->data_offset > kMaxDataOffset) {
-        *reason = "bad FLV DataOffset";
+        if (reason) *reason = "bad FLV DataOffset";
         return Rc::error;
     }
     return Rc::ok;
@@ -57,7 +57,7 @@ void flv_write_header(uint8_t out[kFlvFileStartSize], bool audio, bool video)
     out[3] = 1;
     out[4] = uint8_t((audio ? 4 : 0) | (video ? 1 : 0));
     store_be32(out + 5, kFlvHeaderSize);
-    store_be32(out + 9, 0);   // PreviousTagSize0
+    store_be32(out + 9, 0);  // PreviousTagSize0
 }
 
 void flv_write_tag_header(uint8_t out[kFlvTagHeaderSize], uint8_t type, uint32_t size, uint32_t ts)
@@ -164,8 +164,9 @@ Rc FlvReader::step_header(std::span<const uint8_t>& in)
     Rc rc = flv_parse_header(std::span<const uint8_t>(p, kFlvHeaderSize), &header_, &why);
     buf_.clear();
     if (rc != Rc::ok) return fail(why);
+    header_done_ = true;
     skip_left_ = header_.data_offset - uint32_t(kFlvHeaderSize);
-    expect_back_pointer_ = 0;   // PreviousTagSize0
+    expect_back_pointer_ = 0;  // PreviousTagSize0
     state_ = skip_left_ ? State::skip : State::back_pointer;
     return Rc::ok;
 }
@@ -219,7 +220,7 @@ Rc FlvReader::step_body(std::span<const uint8_t>& in, FlvTag* tag)
 
 Rc FlvReader::next(std::span<const uint8_t>& in, FlvTag* tag)
 {
-    if (release_) {   // the previous tag's data lived in buf_: it is the caller's no longer
+    if (release_) {  // the previous tag's data lived in buf_: it is the caller's no longer
         buf_.clear();
         if (buf_.capacity() > kKeepCapacity) buf_.shrink_to_fit();
         release_ = false;
@@ -227,20 +228,28 @@ Rc FlvReader::next(std::span<const uint8_t>& in, FlvTag* tag)
     for (;;) {
         Rc rc = Rc::ok;
         switch (state_) {
-        case State::header: rc = step_header(in); break;
-        case State::skip: {
-            size_t k = skip_left_ < in.size() ? skip_left_ : in.size();
-            in = in.subspan(k);
-            offset_ += k;
-            skip_left_ -= uint32_t(k);
-            if (skip_left_) return Rc::again;
-            state_ = State::back_pointer;
-            break;
-        }
-        case State::back_pointer: rc = step_back_pointer(in); break;
-        case State::tag_header: rc = step_tag_header(in); break;
-        case State::body: return step_body(in, tag);
-        case State::failed: return Rc::error;
+            case State::header:
+                rc = step_header(in);
+                break;
+            case State::skip: {
+                size_t k = skip_left_ < in.size() ? skip_left_ : in.size();
+                in = in.subspan(k);
+                offset_ += k;
+                skip_left_ -= uint32_t(k);
+                if (skip_left_) return Rc::again;
+                state_ = State::back_pointer;
+                break;
+            }
+            case State::back_pointer:
+                rc = step_back_pointer(in);
+                break;
+            case State::tag_header:
+                rc = step_tag_header(in);
+                break;
+            case State::body:
+                return step_body(in, tag);
+            case State::failed:
+                return Rc::error;
         }
         if (rc != Rc::ok) return rc;
     }
@@ -249,10 +258,14 @@ Rc FlvReader::next(std::span<const uint8_t>& in, FlvTag* tag)
 Rc FlvReader::finish() const
 {
     switch (state_) {
-    case State::back_pointer: return Rc::ok;   // after a tag, final back pointer or not
-    case State::tag_header: return buf_.empty() ? Rc::ok : Rc::again;
-    case State::failed: return Rc::error;
-    default: return Rc::again;                 // inside the header or a tag
+        case State::back_pointer:
+            return Rc::ok;  // after a tag, final back pointer or not
+        case State::tag_header:
+            return buf_.empty() ? Rc::ok : Rc::again;
+        case State::failed:
+            return Rc::error;
+        default:
+            return Rc::again;  // inside the header or a tag
     }
 }
 

@@ -3,7 +3,8 @@
 // buffers, block chains and iovecs. An FLV tag body is exactly an RTMP audio/video/data
 // message payload, so recording and HTTP-FLV write RTMP payloads behind these headers.
 // Pure: bytes in, values out. The reader owns one buffer, for tags split across slices;
-// tags returned point into the caller's slice or into it, valid until the next call.
+// a returned tag points into the caller's slice or into that buffer, valid until the next
+// call on the reader.
 #pragma once
 
 #include <sys/uio.h>
@@ -22,11 +23,11 @@ class Chain;
 
 namespace strom::rtmp {
 
-inline constexpr size_t kFlvHeaderSize = 9;        // "FLV", version, flags, DataOffset
-inline constexpr size_t kFlvFileStartSize = 13;    // header + PreviousTagSize0
+inline constexpr size_t kFlvHeaderSize = 9;      // "FLV", version, flags, DataOffset
+inline constexpr size_t kFlvFileStartSize = 13;  // header + PreviousTagSize0
 inline constexpr size_t kFlvTagHeaderSize = 11;
-inline constexpr size_t kFlvBackPointerSize = 4;   // PreviousTagSize after every tag
-inline constexpr uint32_t kFlvMaxDataSize = 0xffffff;   // UI24 DataSize
+inline constexpr size_t kFlvBackPointerSize = 4;       // PreviousTagSize after every tag
+inline constexpr uint32_t kFlvMaxDataSize = 0xffffff;  // UI24 DataSize
 inline constexpr uint32_t kFlvDefaultMaxTag = 16u << 20;
 
 // TagType: the low 5 bits of the first tag header byte (E.4.1).
@@ -40,15 +41,15 @@ struct FlvHeader {
 };
 
 struct FlvTagHeader {
-    uint8_t type = 0;          // 8 audio, 9 video, 18 script data
-    bool filter = false;       // E.4.1 Filter bit: the body is encrypted
-    uint32_t data_size = 0;    // UI24
-    uint32_t timestamp = 0;    // UI24 + TimestampExtended as the upper 8 bits
-    uint32_t stream_id = 0;    // UI24, always 0 in conforming files
+    uint8_t type = 0;        // 8 audio, 9 video, 18 script data
+    bool filter = false;     // E.4.1 Filter bit: the body is encrypted
+    uint32_t data_size = 0;  // UI24
+    uint32_t timestamp = 0;  // UI24 + TimestampExtended as the upper 8 bits
+    uint32_t stream_id = 0;  // UI24, always 0 in conforming files
 };
 
 // Parses the 9-byte header. Rc::again when fewer than 9 bytes; Rc::error with *reason on a
-// bad signature or a DataOffset below 9.
+// bad signature or a DataOffset below 9 or over 1 MiB (reason may be null).
 Rc flv_parse_header(std::span<const uint8_t> in, FlvHeader* out, const char** reason);
 // Parses an 11-byte tag header (the caller checks there are 11 bytes).
 FlvTagHeader flv_parse_tag_header(const uint8_t* p);
@@ -83,11 +84,11 @@ struct FlvTag {
     bool filter = false;
     uint32_t timestamp = 0;
     uint32_t stream_id = 0;
-    uint64_t offset = 0;       // file offset of the tag header
+    uint64_t offset = 0;  // file offset of the tag header
     // The back pointer before this tag did not equal 11 + the previous tag's size (or
     // PreviousTagSize0 was not 0). Reported, not fatal: ffmpeg also reads on.
     bool bad_back_pointer = false;
-    std::span<const uint8_t> data;   // valid until the next call on the reader
+    std::span<const uint8_t> data;  // valid until the next call on the reader
 };
 
 // Incremental reader of an FLV file or HTTP-FLV stream. Feed slices of any size; each
@@ -107,8 +108,8 @@ public:
     Rc finish() const;
 
     const FlvHeader& header() const { return header_; }
-    bool header_done() const { return state_ > State::header; }
-    uint64_t offset() const { return offset_; }   // bytes consumed so far
+    bool header_done() const { return header_done_; }
+    uint64_t offset() const { return offset_; }  // bytes consumed so far
     uint64_t tags() const { return tags_; }
     uint64_t bad_back_pointers() const { return bad_back_pointers_; }
     const char* reason() const { return reason_; }
@@ -134,9 +135,10 @@ private:
     uint32_t expect_back_pointer_ = 0;
     uint32_t skip_left_ = 0;
     bool bad_back_pointer_ = false;
-    bool release_ = false;       // buf_ holds the body of the tag returned last
+    bool header_done_ = false;
+    bool release_ = false;  // buf_ holds the body of the tag returned last
     const char* reason_ = nullptr;
-    std::vector<uint8_t> buf_;   // partial header or tag body split across slices
+    std::vector<uint8_t> buf_;  // partial header or tag body split across slices
 };
 
 }  // namespace strom::rtmp

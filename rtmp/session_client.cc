@@ -77,6 +77,14 @@ Rc Session::dispatch_client(std::string_view name, double tid, std::vector<AmfVa
     if (name == "_result" && client_step_ == 0 && tid == 1) {
         client_step_ = 1;
         connected_ = true;
+        if (client_.stream.empty()) {
+            // Connect only (an idle connection: strom-client bench's memory figure).
+            client_step_ = 3;
+            state_ = State::ready;
+            arm_deadline(0);
+            if (observer_) observer_->on_ready(*this);
+            return Rc::ok;
+        }
         AmfValue null(nullptr), sname(client_.stream);
         if (client_.publish) {
             AmfValue rel("releaseStream"), fcp("FCPublish"), t1(next_tid_++), t2(next_tid_++);
@@ -114,6 +122,7 @@ Rc Session::dispatch_client(std::string_view name, double tid, std::vector<AmfVa
         if (client_step_ == 2 && (code == "NetStream.Publish.Start" || code == "NetStream.Play.Start")) {
             client_step_ = 3;
             state_ = State::ready;
+            arm_deadline(0);   // the handshake + connect deadline must not end a live session
             if (observer_) observer_->on_ready(*this);
         } else if (name == "_error" && client_step_ < 2) {
             close("connect rejected");

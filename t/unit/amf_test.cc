@@ -178,7 +178,8 @@ TEST(AmfValue, EqualityIsStructuralAndBitExact)
     EXPECT_NE(AmfValue::object({{"a", 1}}), AmfValue::ecma_array({{"a", 1}}));
     EXPECT_EQ(AmfValue::object({{"a", AmfValue::strict_array({1, 2})}}),
               AmfValue::object({{"a", AmfValue::strict_array({1, 2})}}));
-    EXPECT_EQ(AmfValue::object({{"a", 1}, {"b", "x\n"}}).dump(), "object{\"a\":1,\"b\":\"x\\x0a\"}");
+    EXPECT_EQ(AmfValue::object({{"a", 1}, {"b", "x\n"}}).dump(),
+              "object{\"a\":1,\"b\":\"x\\x0a\"}");
 }
 
 // --- AMF0 golden bytes (AMF0 spec section 2) ---------------------------------------------------
@@ -208,7 +209,8 @@ TEST(Amf0, ObjectEcmaArrayStrictArray)
     EXPECT_EQ(dec0(ecma), AmfValue::ecma_array({{"a", true}}));
     EXPECT_EQ(enc0(AmfValue::ecma_array({{"a", true}})), ecma);
     // 2.10: the count is only a hint; encoders that write 0 are read by the end marker.
-    EXPECT_EQ(dec0(H("08 00 00 00 00 00 01 61 01 01 00 00 09")), AmfValue::ecma_array({{"a", true}}));
+    EXPECT_EQ(dec0(H("08 00 00 00 00 00 01 61 01 01 00 00 09")),
+              AmfValue::ecma_array({{"a", true}}));
 
     std::string arr = H("0a 00 00 00 02 05 02 00 01 78");
     EXPECT_EQ(dec0(arr), AmfValue::strict_array({nullptr, "x"}));
@@ -457,7 +459,8 @@ TEST(Amf3, StringsAndTheStringTable)
     EXPECT_EQ(dec3(H("06 01")), AmfValue(""));
     EXPECT_EQ(enc3(AmfValue("abc")), H("06 07 61 62 63"));
     // 3.8: the second string is reference 0; the empty string never joins the table.
-    EXPECT_EQ(dec3(H("09 07 01 06 07 61 62 63 06 01 06 00")), AmfValue::strict_array({"abc", "", "abc"}));
+    EXPECT_EQ(dec3(H("09 07 01 06 07 61 62 63 06 01 06 00")),
+              AmfValue::strict_array({"abc", "", "abc"}));
     expect_error(amf3_decode, H("09 05 01 06 01 06 00"), "string reference out of range");
 }
 
@@ -473,19 +476,22 @@ TEST(Amf3, XmlDateByteArray)
     }
     // Each joined the object table: the second array element is object reference 1.
     AmfValue a = dec3(H("09 05 01 0c 03 ff 0c 02"));
-    EXPECT_EQ(a, AmfValue::strict_array({AmfValue::byte_array("\xff"), AmfValue::byte_array("\xff")}));
+    EXPECT_EQ(a,
+              AmfValue::strict_array({AmfValue::byte_array("\xff"), AmfValue::byte_array("\xff")}));
 }
 
 TEST(Amf3, ArraysDenseAssociativeAndMixed)
 {
-    EXPECT_EQ(dec3(H("09 05 01 04 01 04 02")), AmfValue::strict_array({AmfValue::integer(1), AmfValue::integer(2)}));
+    EXPECT_EQ(dec3(H("09 05 01 04 01 04 02")),
+              AmfValue::strict_array({AmfValue::integer(1), AmfValue::integer(2)}));
     EXPECT_EQ(dec3(H("09 01 03 61 04 01 01")), AmfValue::ecma_array({{"a", AmfValue::integer(1)}}));
     AmfValue mixed = dec3(H("09 03 03 61 04 01 01 04 02"));
     EXPECT_EQ(mixed.type(), AmfType::ecma_array);
     EXPECT_EQ(mixed.get("a")->num(), 1);
     ASSERT_EQ(mixed.items().size(), 1u);
     EXPECT_EQ(mixed.items()[0].num(), 2);
-    for (const char* hex : {"09 05 01 04 01 04 02", "09 01 03 61 04 01 01", "09 03 03 61 04 01 01 04 02"}) {
+    for (const char* hex :
+         {"09 05 01 04 01 04 02", "09 01 03 61 04 01 01", "09 03 03 61 04 01 01 04 02"}) {
         EXPECT_EQ(enc3(dec3(H(hex))), H(hex)) << hex;
     }
     // Mixed arrays travel in AMF0 behind the avmplus marker.
@@ -503,12 +509,14 @@ TEST(Amf3, ObjectsTraitsAndReferences)
     EXPECT_EQ(dec3(typed), AmfValue::typed_object("Foo", {{"x", AmfValue::integer(5)}}));
     EXPECT_EQ(enc3(dec3(typed)), typed);
     // Sealed then dynamic members: 0x1b = one sealed member, dynamic.
-    EXPECT_EQ(dec3(H("0a 1b 07 46 6f 6f 03 78 04 05 03 79 04 06 01")),
-              AmfValue::typed_object("Foo", {{"x", AmfValue::integer(5)}, {"y", AmfValue::integer(6)}}));
+    EXPECT_EQ(
+        dec3(H("0a 1b 07 46 6f 6f 03 78 04 05 03 79 04 06 01")),
+        AmfValue::typed_object("Foo", {{"x", AmfValue::integer(5)}, {"y", AmfValue::integer(6)}}));
     // The second object names its traits by reference 0 (0x01).
     AmfValue two = dec3(H("09 05 01 0a 13 07 46 6f 6f 03 78 04 05 0a 01 04 06"));
-    EXPECT_EQ(two, AmfValue::strict_array({AmfValue::typed_object("Foo", {{"x", AmfValue::integer(5)}}),
-                                           AmfValue::typed_object("Foo", {{"x", AmfValue::integer(6)}})}));
+    EXPECT_EQ(two, AmfValue::strict_array(
+                       {AmfValue::typed_object("Foo", {{"x", AmfValue::integer(5)}}),
+                        AmfValue::typed_object("Foo", {{"x", AmfValue::integer(6)}})}));
     // Object reference 1 (the array is 0) copies the first object.
     AmfValue refd = dec3(H("09 05 01 0a 0b 01 03 61 04 01 01 0a 02"));
     ASSERT_EQ(refd.items().size(), 2u);
@@ -643,8 +651,9 @@ TEST(AmfMalformed, EveryPrefixOfAValidValueFails)
 {
     for (const std::string& s :
          {ffmpeg_connect_object(), enc0(everything_amf0(300)), enc0(everything_amf3()),
-          H("0a 00 00 00 02 03 00 01 61 05 00 00 09 07 00 01"), H("0b 42 75 ef b8 a1 32 00 00 ff c4"),
-          H("10 00 03 46 6f 6f 00 01 78 05 00 00 09"), H("0c 00 00 00 03 61 62 63")}) {
+          H("0a 00 00 00 02 03 00 01 61 05 00 00 09 07 00 01"),
+          H("0b 42 75 ef b8 a1 32 00 00 ff c4"), H("10 00 03 46 6f 6f 00 01 78 05 00 00 09"),
+          H("0c 00 00 00 03 61 62 63")}) {
         expect_prefixes_fail(amf0_decode, s);
     }
     for (const std::string& s :
@@ -719,8 +728,10 @@ TEST(AmfMalformed, TenThousandLevelsFailWithoutDeepRecursion)
     const int n = 10000;
     expect_error(amf0_decode, repeat(H("03 00 01 61"), n) + H("05"), "nesting too deep");
     expect_error(amf0_decode, repeat(H("0a 00 00 00 01"), n) + H("05"), "nesting too deep");
-    expect_error(amf0_decode, repeat(H("08 00 00 00 01 00 01 61"), n) + H("05"), "nesting too deep");
-    expect_error(amf0_decode, repeat(H("11 09 03 01"), 1) + repeat(H("09 03 01"), n), "nesting too deep");
+    expect_error(amf0_decode, repeat(H("08 00 00 00 01 00 01 61"), n) + H("05"),
+                 "nesting too deep");
+    expect_error(amf0_decode, repeat(H("11 09 03 01"), 1) + repeat(H("09 03 01"), n),
+                 "nesting too deep");
     expect_error(amf3_decode, repeat(H("09 03 01"), n) + H("01"), "nesting too deep");
     expect_error(amf3_decode, repeat(H("0a 0b 01 03 61"), n) + H("01"), "nesting too deep");
     expect_error(amf3_decode, repeat(H("10 03 00 01"), n) + H("01"), "nesting too deep");
@@ -789,8 +800,9 @@ TEST(AmfMalformed, LimitsAreConfigurable)
     tight.max_depth = 2;
     tight.max_string = 4;
     EXPECT_EQ(run(amf0_decode, H("03 00 01 61 03 00 00 09 00 00 09"), tight).rc, Rc::ok);
-    EXPECT_EQ(run(amf0_decode, H("03 00 01 61 03 00 01 62 03 00 00 09 00 00 09 00 00 09"), tight).rc,
-              Rc::error);
+    EXPECT_EQ(
+        run(amf0_decode, H("03 00 01 61 03 00 01 62 03 00 00 09 00 00 09 00 00 09"), tight).rc,
+        Rc::error);
     EXPECT_EQ(run(amf0_decode, str0("abcd"), tight).rc, Rc::ok);
     EXPECT_EQ(run(amf0_decode, str0("abcde"), tight).rc, Rc::error);
     EXPECT_EQ(run(amf0_decode, H("03") + s16("abcde") + H("05 00 00 09"), tight).rc, Rc::error);

@@ -28,9 +28,15 @@ Bytes cat(std::initializer_list<Bytes> parts)
     return out;
 }
 
-Bytes fcc(const char (&s)[5]) { return Bytes(s, s + 4); }
+Bytes fcc(const char (&s)[5])
+{
+    return Bytes(s, s + 4);
+}
 
-Bytes u24(uint32_t v) { return {uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}; }
+Bytes u24(uint32_t v)
+{
+    return {uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+}
 
 // AVCDecoderConfigurationRecord of `ffmpeg -f lavfi -i testsrc=size=1280x720:rate=30 -t 1
 // -pix_fmt yuv420p -c:v libx264 -f flv`: High, level 3.1, 1280x720, 30 fps.
@@ -60,8 +66,8 @@ const Bytes kAv1Main360 = {0x81, 0x01, 0x0c, 0x00, 0x0a, 0x0b, 0x00, 0x00, 0x00,
 // header): profile 0, level 2.1, 8-bit, 4:2:0 colocated.
 const Bytes kVp9Record = {0x00, 0x15, 0x82, 0x02, 0x02, 0x02, 0x00, 0x00};
 
-const Bytes kOpusHead = {'O', 'p', 'u', 's', 'H', 'e', 'a', 'd', 0x01, 0x02, 0x38, 0x01,
-                         0x80, 0xbb, 0x00, 0x00, 0x00, 0x00, 0x00};
+const Bytes kOpusHead = {'O',  'p',  'u',  's',  'H',  'e',  'a',  'd',  0x01, 0x02,
+                         0x38, 0x01, 0x80, 0xbb, 0x00, 0x00, 0x00, 0x00, 0x00};
 
 // Every prefix of a message parses without reading past it (ASan checks that: each prefix
 // is its own allocation), and a well-formed result always lies inside it.
@@ -152,7 +158,7 @@ TEST(VideoLegacy, AvcSequenceHeader)
     EXPECT_EQ(v.legacy_codec_id, 7);
     EXPECT_EQ(v.frame_type, VideoFrameType::key);
     EXPECT_TRUE(v.sequence_header);
-    EXPECT_FALSE(v.keyframe);   // a sequence header is not a picture
+    EXPECT_FALSE(v.keyframe);  // a sequence header is not a picture
     EXPECT_EQ(v.packet_type, VideoPacketType::sequence_start);
     EXPECT_EQ(v.body_offset, 5u);
     EXPECT_EQ(v.body_size, kAvcHigh720.size());
@@ -186,7 +192,7 @@ TEST(VideoLegacy, AvcEndOfSequenceFullAndShort)
     EXPECT_TRUE(v.sequence_end);
     EXPECT_FALSE(v.keyframe);
     EXPECT_EQ(v.body_size, 0u);
-    v = parse_video(Bytes{0x17, 0x02});   // some muxers stop after the packet type
+    v = parse_video(Bytes{0x17, 0x02});  // some muxers stop after the packet type
     EXPECT_FALSE(v.malformed);
     EXPECT_TRUE(v.sequence_end);
 }
@@ -207,12 +213,16 @@ TEST(VideoLegacy, HevcCodecId12Extension)
 
 TEST(VideoLegacy, OtherCodecsHaveNoPacketType)
 {
-    struct Case { uint8_t b0; VideoCodec codec; bool key; };
+    struct Case {
+        uint8_t b0;
+        VideoCodec codec;
+        bool key;
+    };
     const Case cases[] = {
-        {0x12, VideoCodec::h263, true},     {0x22, VideoCodec::h263, false},
-        {0x32, VideoCodec::h263, false},    {0x13, VideoCodec::screen, true},
-        {0x14, VideoCodec::vp6, true},      {0x25, VideoCodec::vp6_alpha, false},
-        {0x16, VideoCodec::screen2, true},  {0x1f, VideoCodec::unknown, true},
+        {0x12, VideoCodec::h263, true},    {0x22, VideoCodec::h263, false},
+        {0x32, VideoCodec::h263, false},   {0x13, VideoCodec::screen, true},
+        {0x14, VideoCodec::vp6, true},     {0x25, VideoCodec::vp6_alpha, false},
+        {0x16, VideoCodec::screen2, true}, {0x1f, VideoCodec::unknown, true},
     };
     for (const Case& c : cases) {
         Bytes msg = {c.b0, 0xaa, 0xbb};
@@ -252,7 +262,12 @@ TEST(VideoLegacy, ShortOrReservedIsUnknownNotACrash)
 
 TEST(VideoEnhanced, SequenceStartForEachFourCc)
 {
-    struct Case { const char* name; Bytes fourcc; VideoCodec codec; const Bytes* record; };
+    struct Case {
+        const char* name;
+        Bytes fourcc;
+        VideoCodec codec;
+        const Bytes* record;
+    };
     const Case cases[] = {
         {"hvc1", fcc("hvc1"), VideoCodec::hevc, &kHevcMain720},
         {"av01", fcc("av01"), VideoCodec::av1, &kAv1Main360},
@@ -286,7 +301,7 @@ TEST(VideoEnhanced, CodedFramesHaveCompositionTimeOnlyForAvcAndHevc)
     EXPECT_EQ(v.body_size, 5u);
     check_everywhere(hevc);
 
-    Bytes av1 = cat({{0xa1}, fcc("av01"), {0x12, 0x00, 0x32}});   // inter, no SI24
+    Bytes av1 = cat({{0xa1}, fcc("av01"), {0x12, 0x00, 0x32}});  // inter, no SI24
     v = parse_video(av1);
     EXPECT_EQ(v.codec, VideoCodec::av1);
     EXPECT_FALSE(v.keyframe);
@@ -318,7 +333,11 @@ TEST(VideoEnhanced, SequenceEndMetadataAndMpeg2tsStart)
     EXPECT_EQ(v.body_size, 0u);
 
     // Metadata: frame type ignored (0 here), AMF0 "colorInfo" follows.
-    Bytes meta = cat({{0x84}, fcc("hvc1"), {0x02, 0x00, 0x09}, Bytes{'c', 'o', 'l', 'o', 'r', 'I', 'n', 'f', 'o'}, {0x06}});
+    Bytes meta = cat({{0x84},
+                      fcc("hvc1"),
+                      {0x02, 0x00, 0x09},
+                      Bytes{'c', 'o', 'l', 'o', 'r', 'I', 'n', 'f', 'o'},
+                      {0x06}});
     v = parse_video(meta);
     EXPECT_FALSE(v.malformed);
     EXPECT_TRUE(v.metadata);
@@ -363,7 +382,8 @@ TEST(VideoEnhanced, ModExSixteenBitSizeAndChained)
     // (TimestampOffsetNano) and the next packet type ModEx again: a second ModEx (unknown
     // type 3, one byte) follows before the SequenceStart.
     Bytes data(258, 0x5a);
-    Bytes msg = cat({{0x97, 0xff, 0x01, 0x01}, data, {0x07, 0x00, 0x44, 0x30}, fcc("hvc1"), {0x01}});
+    Bytes msg =
+        cat({{0x97, 0xff, 0x01, 0x01}, data, {0x07, 0x00, 0x44, 0x30}, fcc("hvc1"), {0x01}});
     VideoInfo v = parse_video(msg);
     EXPECT_FALSE(v.malformed);
     EXPECT_TRUE(v.sequence_header);
@@ -398,8 +418,14 @@ TEST(VideoEnhanced, MultitrackManyTracksKeyframe)
     // ManyTracks << 4 | CodedFrames, one FourCC, then per track: id, UI24 size, SI24 + NALUs.
     Bytes t0 = cat({u24(0), {0x00, 0x00, 0x00, 0x01, 0x65}});
     Bytes t1 = cat({u24(0x21), {0x00, 0x00, 0x00, 0x02, 0x65, 0x88}});
-    Bytes msg = cat({{0x96, 0x11}, fcc("avc1"), {0x00}, u24(uint32_t(t0.size())), t0, {0x01},
-                     u24(uint32_t(t1.size())), t1});
+    Bytes msg = cat({{0x96, 0x11},
+                     fcc("avc1"),
+                     {0x00},
+                     u24(uint32_t(t0.size())),
+                     t0,
+                     {0x01},
+                     u24(uint32_t(t1.size())),
+                     t1});
     VideoInfo v = parse_video(msg);
     EXPECT_FALSE(v.malformed);
     EXPECT_TRUE(v.keyframe);
@@ -428,8 +454,14 @@ TEST(VideoEnhanced, MultitrackManyTracksKeyframe)
 TEST(VideoEnhanced, MultitrackManyTracksManyCodecs)
 {
     // ManyTracksManyCodecs << 4 | SequenceStart: a FourCC per track, no shared one.
-    Bytes msg = cat({{0x96, 0x20}, fcc("hvc1"), {0x00}, u24(uint32_t(kHevcMain720.size())),
-                     kHevcMain720, fcc("av01"), {0x01}, u24(uint32_t(kAv1Main360.size())),
+    Bytes msg = cat({{0x96, 0x20},
+                     fcc("hvc1"),
+                     {0x00},
+                     u24(uint32_t(kHevcMain720.size())),
+                     kHevcMain720,
+                     fcc("av01"),
+                     {0x01},
+                     u24(uint32_t(kAv1Main360.size())),
                      kAv1Main360});
     VideoInfo v = parse_video(msg);
     EXPECT_FALSE(v.malformed);
@@ -440,9 +472,11 @@ TEST(VideoEnhanced, MultitrackManyTracksManyCodecs)
     ASSERT_EQ(parse_video_tracks(msg, tracks), 2);
     EXPECT_EQ(tracks[1].codec, VideoCodec::av1);
     VideoConfig c;
-    ASSERT_EQ(parse_video_config(tracks[1].codec,
-                                 std::span<const uint8_t>(msg).subspan(tracks[1].body_offset, tracks[1].body_size), &c),
-              Rc::ok);
+    ASSERT_EQ(
+        parse_video_config(
+            tracks[1].codec,
+            std::span<const uint8_t>(msg).subspan(tracks[1].body_offset, tracks[1].body_size), &c),
+        Rc::ok);
     EXPECT_EQ(c.width, 640u);
     // Only the first track fits: the count still says 2.
     EXPECT_EQ(parse_video_tracks(msg, std::span<VideoTrack>(tracks, 1)), 2);
@@ -452,14 +486,14 @@ TEST(VideoEnhanced, MultitrackManyTracksManyCodecs)
 TEST(VideoEnhanced, ReservedValuesAreMalformed)
 {
     const Bytes bad[] = {
-        cat({{0x98}, fcc("hvc1")}),            // PacketType 8 reserved
-        cat({{0x96, 0x30}, fcc("hvc1")}),      // AvMultitrackType 3 reserved
-        cat({{0x96, 0x06}, fcc("hvc1")}),      // Multitrack inside Multitrack
-        cat({{0x96, 0x07}, fcc("hvc1")}),      // ModEx inside Multitrack
-        cat({{0x81}, fcc("hvc1"), u24(0)}),    // FrameType 0 with coded frames
-        cat({{0xe1}, fcc("hvc1"), u24(0)}),    // FrameType 6 reserved
-        Bytes{0x91, 'h', 'v', 'c'},            // FourCC cut short
-        cat({{0x91}, fcc("hvc1"), {0x00}}),    // SI24 cut short
+        cat({{0x98}, fcc("hvc1")}),          // PacketType 8 reserved
+        cat({{0x96, 0x30}, fcc("hvc1")}),    // AvMultitrackType 3 reserved
+        cat({{0x96, 0x06}, fcc("hvc1")}),    // Multitrack inside Multitrack
+        cat({{0x96, 0x07}, fcc("hvc1")}),    // ModEx inside Multitrack
+        cat({{0x81}, fcc("hvc1"), u24(0)}),  // FrameType 0 with coded frames
+        cat({{0xe1}, fcc("hvc1"), u24(0)}),  // FrameType 6 reserved
+        Bytes{0x91, 'h', 'v', 'c'},          // FourCC cut short
+        cat({{0x91}, fcc("hvc1"), {0x00}}),  // SI24 cut short
     };
     for (const Bytes& m : bad) {
         VideoInfo v = parse_video(m);
@@ -505,15 +539,20 @@ TEST(AudioLegacy, AacSequenceHeaderVersusRaw)
 
 TEST(AudioLegacy, FormatsAndFixedRates)
 {
-    struct Case { uint8_t b0; AudioCodec codec; uint32_t rate; uint8_t ch; };
+    struct Case {
+        uint8_t b0;
+        AudioCodec codec;
+        uint32_t rate;
+        uint8_t ch;
+    };
     const Case cases[] = {
-        {0x2f, AudioCodec::mp3, 44100, 2},         {0x2a, AudioCodec::mp3, 22050, 1},
-        {0x02, AudioCodec::pcm, 5512, 1},          {0x3f, AudioCodec::pcm_le, 44100, 2},
-        {0x12, AudioCodec::adpcm, 5512, 1},        {0x42, AudioCodec::nellymoser_16k, 16000, 1},
+        {0x2f, AudioCodec::mp3, 44100, 2},          {0x2a, AudioCodec::mp3, 22050, 1},
+        {0x02, AudioCodec::pcm, 5512, 1},           {0x3f, AudioCodec::pcm_le, 44100, 2},
+        {0x12, AudioCodec::adpcm, 5512, 1},         {0x42, AudioCodec::nellymoser_16k, 16000, 1},
         {0x52, AudioCodec::nellymoser_8k, 8000, 1}, {0x66, AudioCodec::nellymoser, 11025, 1},
-        {0x72, AudioCodec::g711a, 8000, 1},        {0x82, AudioCodec::g711u, 8000, 1},
-        {0xb2, AudioCodec::speex, 16000, 1},       {0xe2, AudioCodec::mp3_8k, 8000, 1},
-        {0xf2, AudioCodec::device, 5512, 1},       {0xc2, AudioCodec::unknown, 5512, 1},
+        {0x72, AudioCodec::g711a, 8000, 1},         {0x82, AudioCodec::g711u, 8000, 1},
+        {0xb2, AudioCodec::speex, 16000, 1},        {0xe2, AudioCodec::mp3_8k, 8000, 1},
+        {0xf2, AudioCodec::device, 5512, 1},        {0xc2, AudioCodec::unknown, 5512, 1},
     };
     for (const Case& c : cases) {
         AudioInfo a = parse_audio(Bytes{c.b0, 0xff});
@@ -536,7 +575,7 @@ TEST(AudioEnhanced, FourCcSequenceStartAndCodedFrames)
     EXPECT_EQ(a.codec, AudioCodec::opus);
     EXPECT_TRUE(a.sequence_header);
     EXPECT_EQ(a.body_offset, 5u);
-    EXPECT_EQ(a.rate_hz, 0u);   // no legacy flags in enhanced mode
+    EXPECT_EQ(a.rate_hz, 0u);  // no legacy flags in enhanced mode
     check_everywhere(opus);
 
     a = parse_audio(cat({{0x90}, fcc("mp4a"), {0x11, 0x90}}));
@@ -544,12 +583,16 @@ TEST(AudioEnhanced, FourCcSequenceStartAndCodedFrames)
     EXPECT_TRUE(a.sequence_header);
     EXPECT_EQ(a.body_size, 2u);
 
-    const struct { const char* f; AudioCodec c; } coded[] = {
-        {"fLaC", AudioCodec::flac}, {"ac-3", AudioCodec::ac3}, {"ec-3", AudioCodec::eac3},
+    const struct {
+        const char* f;
+        AudioCodec c;
+    } coded[] = {
+        {"fLaC", AudioCodec::flac}, {"ac-3", AudioCodec::ac3},  {"ec-3", AudioCodec::eac3},
         {".mp3", AudioCodec::mp3},  {"Opus", AudioCodec::opus}, {"xyzw", AudioCodec::unknown},
     };
     for (const auto& c : coded) {
-        Bytes msg = {0x91, uint8_t(c.f[0]), uint8_t(c.f[1]), uint8_t(c.f[2]), uint8_t(c.f[3]), 0x55};
+        Bytes msg = {0x91, uint8_t(c.f[0]), uint8_t(c.f[1]), uint8_t(c.f[2]), uint8_t(c.f[3]),
+                     0x55};
         a = parse_audio(msg);
         EXPECT_FALSE(a.malformed) << c.f;
         EXPECT_EQ(a.codec, c.c) << c.f;
@@ -567,8 +610,8 @@ TEST(AudioEnhanced, SequenceEndAndMultichannelConfig)
     EXPECT_FALSE(a.malformed);
     EXPECT_TRUE(a.multichannel_config);
     EXPECT_EQ(a.body_size, 6u);
-    EXPECT_TRUE(parse_audio(cat({{0x93}, fcc("Opus")})).malformed);   // 3 reserved
-    EXPECT_TRUE(parse_audio(cat({{0x96}, fcc("Opus")})).malformed);   // 6 reserved
+    EXPECT_TRUE(parse_audio(cat({{0x93}, fcc("Opus")})).malformed);  // 3 reserved
+    EXPECT_TRUE(parse_audio(cat({{0x96}, fcc("Opus")})).malformed);  // 6 reserved
 }
 
 TEST(AudioEnhanced, MultitrackAsFfmpegWritesIt)
@@ -585,13 +628,21 @@ TEST(AudioEnhanced, MultitrackAsFfmpegWritesIt)
     EXPECT_EQ(a.body_size, 2u);
     check_everywhere(msg);
 
-    Bytes many = cat({{0x95, 0x21}, fcc("Opus"), {0x00}, u24(2), {0xaa, 0xbb}, fcc("mp4a"), {0x01}, u24(1), {0xcc}});
+    Bytes many = cat({{0x95, 0x21},
+                      fcc("Opus"),
+                      {0x00},
+                      u24(2),
+                      {0xaa, 0xbb},
+                      fcc("mp4a"),
+                      {0x01},
+                      u24(1),
+                      {0xcc}});
     a = parse_audio(many);
     EXPECT_FALSE(a.malformed);
     EXPECT_EQ(a.track_count, 2);
     EXPECT_EQ(a.codec, AudioCodec::opus);
     check_everywhere(many);
-    many[8] = 9;   // first track's size past the end
+    many[8] = 9;  // first track's size past the end
     EXPECT_TRUE(parse_audio(many).malformed);
 }
 
@@ -689,9 +740,10 @@ TEST(AvcConfig, X264High444PredictiveReadsChromaFields)
 {
     // Same source without -pix_fmt: libx264 picks 4:4:4 (profile_idc 244).
     const Bytes rec = {
-        0x01, 0xf4, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0xf4, 0x00, 0x1f, 0x91, 0x9b, 0x28, 0x0a,
-        0x00, 0xb7, 0x60, 0x22, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x78, 0x1e, 0x30,
-        0x63, 0x2c, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xc4, 0x48, 0x44, 0xff, 0xf8, 0xf8, 0x00,
+        0x01, 0xf4, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0xf4, 0x00, 0x1f,
+        0x91, 0x9b, 0x28, 0x0a, 0x00, 0xb7, 0x60, 0x22, 0x00, 0x00, 0x03, 0x00,
+        0x02, 0x00, 0x00, 0x03, 0x00, 0x78, 0x1e, 0x30, 0x63, 0x2c, 0x01, 0x00,
+        0x06, 0x68, 0xeb, 0xe3, 0xc4, 0x48, 0x44, 0xff, 0xf8, 0xf8, 0x00,
     };
     VideoConfig c;
     ASSERT_EQ(parse_avc_config(rec, &c), Rc::ok);
@@ -706,9 +758,9 @@ TEST(AvcConfig, FrameCroppingAt1080p)
 {
     // libx264 -profile:v main 1920x1080: coded 1920x1088, frame_crop_bottom_offset 4.
     const Bytes rec = {
-        0x01, 0x4d, 0x40, 0x28, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x4d, 0x40, 0x28, 0xec, 0xa0, 0x3c, 0x01,
-        0x13, 0xf2, 0xe0, 0x22, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x64, 0x1e, 0x30,
-        0x63, 0x2c, 0x01, 0x00, 0x05, 0x68, 0xeb, 0xe3, 0xcb, 0x20,
+        0x01, 0x4d, 0x40, 0x28, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x4d, 0x40, 0x28, 0xec, 0xa0,
+        0x3c, 0x01, 0x13, 0xf2, 0xe0, 0x22, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03,
+        0x00, 0x64, 0x1e, 0x30, 0x63, 0x2c, 0x01, 0x00, 0x05, 0x68, 0xeb, 0xe3, 0xcb, 0x20,
     };
     VideoConfig c;
     ASSERT_EQ(parse_avc_config(rec, &c), Rc::ok);
@@ -719,9 +771,9 @@ TEST(AvcConfig, InterlacedAndConstrainedBaseline)
 {
     // libx264 -x264-params interlaced=1, 720x576: frame_mbs_only_flag 0.
     const Bytes interlaced = {
-        0x01, 0x64, 0x00, 0x1e, 0xff, 0xe1, 0x00, 0x18, 0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40, 0xb4,
-        0x24, 0xd8, 0x08, 0x80, 0x00, 0x00, 0x03, 0x00, 0x80, 0x00, 0x00, 0x19, 0x0f, 0x8a, 0x14, 0xcb,
-        0x01, 0x00, 0x06, 0x68, 0xfb, 0xa3, 0xcb, 0x22, 0xc0, 0xfd, 0xf8, 0xf8, 0x00,
+        0x01, 0x64, 0x00, 0x1e, 0xff, 0xe1, 0x00, 0x18, 0x67, 0x64, 0x00, 0x1e, 0xac, 0xd9, 0x40,
+        0xb4, 0x24, 0xd8, 0x08, 0x80, 0x00, 0x00, 0x03, 0x00, 0x80, 0x00, 0x00, 0x19, 0x0f, 0x8a,
+        0x14, 0xcb, 0x01, 0x00, 0x06, 0x68, 0xfb, 0xa3, 0xcb, 0x22, 0xc0, 0xfd, 0xf8, 0xf8, 0x00,
     };
     VideoConfig c;
     ASSERT_EQ(parse_avc_config(interlaced, &c), Rc::ok);
@@ -730,9 +782,9 @@ TEST(AvcConfig, InterlacedAndConstrainedBaseline)
 
     // libx264 -profile:v baseline 320x240 at 25 fps.
     const Bytes baseline = {
-        0x01, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0x00, 0x18, 0x67, 0x42, 0xc0, 0x0d, 0xd9, 0x01, 0x41, 0xfb,
-        0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0x20, 0xf1, 0x42, 0xa4, 0x80,
-        0x01, 0x00, 0x04, 0x68, 0xcb, 0x8c, 0xb2,
+        0x01, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0x00, 0x18, 0x67, 0x42, 0xc0, 0x0d, 0xd9,
+        0x01, 0x41, 0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03,
+        0x03, 0x20, 0xf1, 0x42, 0xa4, 0x80, 0x01, 0x00, 0x04, 0x68, 0xcb, 0x8c, 0xb2,
     };
     VideoConfig b;
     ASSERT_EQ(parse_avc_config(baseline, &b), Rc::ok);
@@ -753,7 +805,8 @@ TEST(AvcConfig, MalformedRecordsAndSps)
     sps_too_long[7] = 0xff;
     EXPECT_EQ(parse_avc_config(sps_too_long, &c), Rc::error);
     // An SPS whose ue(v) has more than 31 leading zeros.
-    EXPECT_EQ(parse_avc_sps(Bytes{0x67, 0x64, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x80}, &c), Rc::error);
+    EXPECT_EQ(parse_avc_sps(Bytes{0x67, 0x64, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x80}, &c),
+              Rc::error);
     // A PPS is not an SPS.
     EXPECT_EQ(parse_avc_sps(Bytes{0x68, 0xeb, 0xe3, 0xcb}, &c), Rc::error);
     expect_truncations_safe(kAvcHigh720, [](const Bytes& b, VideoConfig* v, AudioConfig*) {
@@ -810,7 +863,7 @@ TEST(Av1Config, LibaomRecordAndSequenceHeader)
     VideoConfig bare;
     ASSERT_EQ(parse_av1_config(Bytes(kAv1Main360.begin(), kAv1Main360.begin() + 4), &bare), Rc::ok);
     EXPECT_EQ(bare.width, 0u);
-    EXPECT_EQ(parse_av1_config(Bytes{0x01, 0x01, 0x0c, 0x00}, &c), Rc::error);   // no marker
+    EXPECT_EQ(parse_av1_config(Bytes{0x01, 0x01, 0x0c, 0x00}, &c), Rc::error);  // no marker
     expect_truncations_safe(kAv1Main360, [](const Bytes& b, VideoConfig* v, AudioConfig*) {
         return parse_av1_config(b, v);
     });
@@ -829,7 +882,8 @@ TEST(VpConfig, BareAndFullBoxForms)
     VideoConfig d;
     ASSERT_EQ(parse_vp_config(cat({{0x01, 0x00, 0x00, 0x00}, kVp9Record}), &d), Rc::ok);
     EXPECT_EQ(d.level, 21);
-    EXPECT_EQ(parse_vp_config(Bytes{0x00, 0x15, 0x82, 0x02, 0x02, 0x02, 0x00, 0x05}, &d), Rc::error);
+    EXPECT_EQ(parse_vp_config(Bytes{0x00, 0x15, 0x82, 0x02, 0x02, 0x02, 0x00, 0x05}, &d),
+              Rc::error);
 }
 
 TEST(AacConfig, LcStereoAt44100And48000)
@@ -852,13 +906,15 @@ TEST(AacConfig, ExplicitFrequencyEscapeAndHeAac)
 {
     AudioConfig a;
     // LC, samplingFrequencyIndex 15 + 24-bit 44056 Hz, 1 channel.
-    ASSERT_EQ(parse_aac_config(Bits().put(2, 5).put(15, 4).put(44056, 24).put(1, 4).put(0, 3).bytes(), &a),
+    ASSERT_EQ(parse_aac_config(
+                  Bits().put(2, 5).put(15, 4).put(44056, 24).put(1, 4).put(0, 3).bytes(), &a),
               Rc::ok);
     EXPECT_EQ(a.sample_rate, 44056u);
     EXPECT_EQ(a.channels, 1);
     // Explicit hierarchical HE-AAC v2: AOT 29, 24 kHz core, mono, extension 48 kHz, AOT 2.
     AudioConfig he;
-    ASSERT_EQ(parse_aac_config(Bits().put(29, 5).put(6, 4).put(1, 4).put(3, 4).put(2, 5).put(0, 3).bytes(), &he),
+    ASSERT_EQ(parse_aac_config(
+                  Bits().put(29, 5).put(6, 4).put(1, 4).put(3, 4).put(2, 5).put(0, 3).bytes(), &he),
               Rc::ok);
     EXPECT_TRUE(he.sbr);
     EXPECT_TRUE(he.ps);
@@ -869,8 +925,18 @@ TEST(AacConfig, ExplicitFrequencyEscapeAndHeAac)
     // Backward-compatible SBR: LC 24 kHz stereo, GASpecificConfig, then 0x2b7 / AOT 5 /
     // sbrPresentFlag 1 / extension index 3, and 0x548 / psPresentFlag 0.
     AudioConfig bc;
-    Bytes sync = Bits().put(2, 5).put(6, 4).put(2, 4).put(0, 3).put(0x2b7, 11).put(5, 5).put(1, 1)
-                     .put(3, 4).put(0x548, 11).put(0, 1).bytes();
+    Bytes sync = Bits()
+                     .put(2, 5)
+                     .put(6, 4)
+                     .put(2, 4)
+                     .put(0, 3)
+                     .put(0x2b7, 11)
+                     .put(5, 5)
+                     .put(1, 1)
+                     .put(3, 4)
+                     .put(0x548, 11)
+                     .put(0, 1)
+                     .bytes();
     ASSERT_EQ(parse_aac_config(sync, &bc), Rc::ok);
     EXPECT_TRUE(bc.sbr);
     EXPECT_FALSE(bc.ps);
@@ -878,7 +944,8 @@ TEST(AacConfig, ExplicitFrequencyEscapeAndHeAac)
     EXPECT_EQ(line(bc), "AAC HE 48000Hz 2ch");
     // Escape object type: 31 + 6 bits (42 = USAC), 7.1 channel configuration.
     AudioConfig usac;
-    ASSERT_EQ(parse_aac_config(Bits().put(31, 5).put(10, 6).put(3, 4).put(7, 4).bytes(), &usac), Rc::ok);
+    ASSERT_EQ(parse_aac_config(Bits().put(31, 5).put(10, 6).put(3, 4).put(7, 4).bytes(), &usac),
+              Rc::ok);
     EXPECT_EQ(usac.object_type, 42);
     EXPECT_EQ(usac.channels, 8);
     EXPECT_STREQ(aac_object_name(42), "USAC");
@@ -889,8 +956,10 @@ TEST(AacConfig, TruncatedOrInvalid)
     AudioConfig a;
     EXPECT_EQ(parse_aac_config(Bytes{0x12}, &a), Rc::error);
     EXPECT_EQ(parse_aac_config(Bytes{}, &a), Rc::error);
-    EXPECT_EQ(parse_aac_config(Bits().put(2, 5).put(13, 4).put(2, 4).bytes(), &a), Rc::error);   // reserved index
-    EXPECT_EQ(parse_aac_config(Bits().put(2, 5).put(15, 4).put(1, 8).bytes(), &a), Rc::error);   // 24 bits cut
+    EXPECT_EQ(parse_aac_config(Bits().put(2, 5).put(13, 4).put(2, 4).bytes(), &a),
+              Rc::error);  // reserved index
+    EXPECT_EQ(parse_aac_config(Bits().put(2, 5).put(15, 4).put(1, 8).bytes(), &a),
+              Rc::error);  // 24 bits cut
 }
 
 TEST(AudioConfigOther, OpusHeadAndFlacStreaminfo)
@@ -905,7 +974,8 @@ TEST(AudioConfigOther, OpusHeadAndFlacStreaminfo)
 
     // STREAMINFO: block sizes 4096/4096, frame sizes 0/0, 44100 Hz, 2 channels, 16 bits.
     Bytes si = cat({{0x10, 0x00, 0x10, 0x00, 0, 0, 0, 0, 0, 0},
-                    Bits().put(44100, 20).put(1, 3).put(15, 5).put(0, 4).bytes(), Bytes(20, 0)});
+                    Bits().put(44100, 20).put(1, 3).put(15, 5).put(0, 4).bytes(),
+                    Bytes(20, 0)});
     ASSERT_EQ(si.size(), 34u);
     for (const Bytes& form : {si, cat({fcc("fLaC"), {0x80, 0x00, 0x00, 0x22}, si})}) {
         AudioConfig f;
@@ -920,7 +990,8 @@ TEST(VideoConfigDispatch, FromEnhancedSequenceStart)
     Bytes msg = cat({{0x90}, fcc("hvc1"), kHevcMain720});
     VideoInfo v = parse_video(msg);
     VideoConfig c;
-    ASSERT_EQ(parse_video_config(v.codec, std::span<const uint8_t>(msg).subspan(v.body_offset, v.body_size), &c),
+    ASSERT_EQ(parse_video_config(
+                  v.codec, std::span<const uint8_t>(msg).subspan(v.body_offset, v.body_size), &c),
               Rc::ok);
     EXPECT_EQ(c.width, 1280u);
     EXPECT_EQ(parse_video_config(VideoCodec::h263, msg, &c), Rc::declined);

@@ -80,7 +80,8 @@ Rc drain(FlvReader& r, std::span<const uint8_t> in, std::vector<TagSeen>* out)
             }
             return rc;
         }
-        out->push_back({t.type, t.timestamp, t.offset, t.bad_back_pointer, Bytes(t.data.begin(), t.data.end())});
+        out->push_back({t.type, t.timestamp, t.offset, t.bad_back_pointer,
+                        Bytes(t.data.begin(), t.data.end())});
     }
 }
 
@@ -133,7 +134,7 @@ TEST(FlvWrite, FileHeaderGolden)
     flv_write_header(out, true, true);
     const uint8_t want[] = {'F', 'L', 'V', 0x01, 0x05, 0, 0, 0, 0x09, 0, 0, 0, 0};
     EXPECT_EQ(0, std::memcmp(out, want, sizeof want));
-    EXPECT_EQ(0, std::memcmp(out, kTinyFlv.data(), sizeof want));   // what ffmpeg writes
+    EXPECT_EQ(0, std::memcmp(out, kTinyFlv.data(), sizeof want));  // what ffmpeg writes
     flv_write_header(out, false, true);
     EXPECT_EQ(out[4], 0x01);
     flv_write_header(out, true, false);
@@ -153,7 +154,7 @@ TEST(FlvWrite, TagHeaderGoldenWithExtendedTimestamp)
     EXPECT_EQ(h.timestamp, 0x89abcdefu);
     EXPECT_EQ(h.stream_id, 0u);
     EXPECT_FALSE(h.filter);
-    out[0] = 0x20 | 8;   // Filter bit: encrypted audio
+    out[0] = 0x20 | 8;  // Filter bit: encrypted audio
     h = flv_parse_tag_header(out);
     EXPECT_TRUE(h.filter);
     EXPECT_EQ(h.type, 8);
@@ -177,7 +178,7 @@ TEST(FlvParse, HeaderSignatureOffsetAndShortInput)
     EXPECT_EQ(flv_parse_header(bad, &h, &why), Rc::error);
     EXPECT_STREQ(why, "not an FLV file (bad signature)");
     bad[2] = 'V';
-    bad[8] = 8;   // DataOffset below the header's own size
+    bad[8] = 8;  // DataOffset below the header's own size
     EXPECT_EQ(flv_parse_header(bad, &h, &why), Rc::error);
 }
 
@@ -217,13 +218,14 @@ TEST(FlvWrite, FrameTagAsIovecWithoutCopy)
         for (size_t i = 0; i < body.size(); ++i) body[i] = uint8_t(i * 7);
         Chain payload(pool);
         ASSERT_EQ(payload.append(body.data(), body.size()), Rc::ok);
-        BufRef p = payload.take();   // 5 blocks: 5+5+5+5+3
+        BufRef p = payload.take();  // 5 blocks: 5+5+5+5+3
         FlvTagFrame frame;
         struct iovec iov[8];
-        EXPECT_EQ(flv_frame_tag(&frame, 8, 0x01000002, p.get(), std::span<struct iovec>(iov, 6)), 0u);
+        EXPECT_EQ(flv_frame_tag(&frame, 8, 0x01000002, p.get(), std::span<struct iovec>(iov, 6)),
+                  0u);
         size_t n = flv_frame_tag(&frame, 8, 0x01000002, p.get(), iov);
         ASSERT_EQ(n, 7u);
-        EXPECT_EQ(iov[1].iov_base, p->data() + p->start);   // by reference, not copied
+        EXPECT_EQ(iov[1].iov_base, p->data() + p->start);  // by reference, not copied
         Bytes got;
         for (size_t i = 0; i < n; ++i) {
             auto* b = static_cast<const uint8_t*>(iov[i].iov_base);
@@ -234,7 +236,7 @@ TEST(FlvWrite, FrameTagAsIovecWithoutCopy)
         want.insert(want.end(), body.begin(), body.end());
         want.insert(want.end(), {0, 0, 0, 34});
         EXPECT_EQ(got, want);
-        EXPECT_EQ(flv_frame_tag(&frame, 18, 0, nullptr, iov), 2u);   // empty body
+        EXPECT_EQ(flv_frame_tag(&frame, 18, 0, nullptr, iov), 2u);  // empty body
         EXPECT_EQ(iov[0].iov_len + iov[1].iov_len, 15u);
     }
     EXPECT_EQ(pool.outstanding(), 0u);
@@ -259,9 +261,12 @@ TEST(FlvReader, FfmpegFileInOneSliceIsNotCopied)
         EXPECT_EQ(tags[i].timestamp, times[i]) << i;
         EXPECT_EQ(tags[i].offset, offsets[i]) << i;
         EXPECT_FALSE(tags[i].bad_back_pointer);
-        EXPECT_EQ(tags[i].data.data(), kTinyFlv.data() + offsets[i] + 11);   // zero copy
+        EXPECT_EQ(tags[i].data.data(), kTinyFlv.data() + offsets[i] + 11);  // zero copy
     }
     EXPECT_EQ(r.bad_back_pointers(), 0u);
+    EXPECT_TRUE(r.header_done());
+    EXPECT_TRUE(r.header().audio && r.header().video);
+    EXPECT_EQ(r.tags(), 9u);
     VideoInfo v = parse_video(tags[1].data);
     EXPECT_TRUE(v.sequence_header);
     EXPECT_TRUE(parse_audio(tags[2].data).sequence_header);
@@ -296,7 +301,7 @@ TEST(FlvReader, TruncatedEverywhere)
         Bytes cut(kTinyFlv.begin(), kTinyFlv.begin() + k);
         EXPECT_EQ(drain(r, cut, &tags), Rc::again) << k;
         size_t complete = 0;
-        bool boundary = k >= 9 && k <= 13;   // header read, back pointer 0 in or not
+        bool boundary = k >= 9 && k <= 13;  // header read, back pointer 0 in or not
         for (size_t e : ends) {
             complete += e <= k;
             boundary = boundary || (k >= e && k <= e + 4);
@@ -309,8 +314,8 @@ TEST(FlvReader, TruncatedEverywhere)
 TEST(FlvReader, BadBackPointerIsReportedAndSkipped)
 {
     Bytes f = kTinyFlv;
-    f[12] = 1;     // PreviousTagSize0 should be 0
-    f[395 - 1] = 0x99;   // the back pointer after the third tag
+    f[12] = 1;          // PreviousTagSize0 should be 0
+    f[395 - 1] = 0x99;  // the back pointer after the third tag
     FlvReader r;
     std::vector<TagSeen> tags;
     EXPECT_EQ(drain(r, f, &tags), Rc::again);
@@ -332,6 +337,7 @@ TEST(FlvReader, BadSignatureFailsForGood)
     FlvTag t;
     EXPECT_EQ(r.next(in, &t), Rc::error);
     EXPECT_STREQ(r.reason(), "not an FLV file (bad signature)");
+    EXPECT_FALSE(r.header_done());
     std::span<const uint8_t> more(kTinyFlv);
     EXPECT_EQ(r.next(more, &t), Rc::error);
     EXPECT_EQ(r.finish(), Rc::error);
@@ -359,14 +365,15 @@ TEST(FlvReader, TagOverTheLimitIsAnErrorBeforeAnyAllocation)
 
 TEST(FlvReader, DataOffsetSkipsHeaderExtensionAndTimestampExtended)
 {
-    Bytes f = make_file({{8, {0xaf, 0x01, 0x21}}, {9, {0x27, 0x01, 0, 0, 0}}, {18, {}}}, 0x00800000);
-    f[8] = 12;   // DataOffset 12: three extension bytes before PreviousTagSize0
+    Bytes f =
+        make_file({{8, {0xaf, 0x01, 0x21}}, {9, {0x27, 0x01, 0, 0, 0}}, {18, {}}}, 0x00800000);
+    f[8] = 12;  // DataOffset 12: three extension bytes before PreviousTagSize0
     f.insert(f.begin() + 9, {0xee, 0xee, 0xee});
     std::vector<TagSeen> tags = read_all(f, 2);
     ASSERT_EQ(tags.size(), 3u);
     EXPECT_EQ(tags[0].offset, 16u);
     EXPECT_EQ(tags[1].timestamp, 0x00800000u);
-    EXPECT_EQ(tags[2].timestamp, 0x01000000u);   // needs TimestampExtended
+    EXPECT_EQ(tags[2].timestamp, 0x01000000u);  // needs TimestampExtended
     EXPECT_TRUE(tags[2].data.empty());
     EXPECT_EQ(tags[1].data, Bytes({0x27, 0x01, 0, 0, 0}));
 }
@@ -387,7 +394,8 @@ TEST(FlvReader, ReadsWhatTheChainWriterWrote)
         FlvReader r;
         std::vector<TagSeen> tags;
         for (const Block* b = file.get(); b; b = b->next)
-            EXPECT_NE(drain(r, std::span<const uint8_t>(b->data() + b->start, b->size()), &tags), Rc::error);
+            EXPECT_NE(drain(r, std::span<const uint8_t>(b->data() + b->start, b->size()), &tags),
+                      Rc::error);
         EXPECT_EQ(r.finish(), Rc::ok);
         ASSERT_EQ(tags.size(), 20u);
         EXPECT_EQ(r.bad_back_pointers(), 0u);
