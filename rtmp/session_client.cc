@@ -77,6 +77,7 @@ Rc Session::dispatch_client(std::string_view name, double tid, std::vector<AmfVa
     if (name == "_result" && client_step_ == 0 && tid == 1) {
         client_step_ = 1;
         connected_ = true;
+        loop().cancel_timer(deadline_);   // the handshake + connect deadline is met
         if (client_.stream.empty()) {
             // Connect only (an idle connection: strom-client bench's memory figure).
             client_step_ = 3;

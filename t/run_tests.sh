@@ -49,7 +49,7 @@ if [ "$mode" = all ]; then
     for py in t/integration/test_*.py; do
         [ -f "$py" ] || continue
         case "$py" in *"${TEST_FILTER:-}"*) ;; *) continue ;; esac
-        out=$(STROM_OBJS="$O" python3 -W ignore::ResourceWarning -m unittest -v "$py" 2>&1)
+        out=$(STROM_OBJS="$O" PYTHONPATH=t/integration python3 -W ignore::ResourceWarning -m unittest -v "$py" 2>&1)
         rc=$?
         p=$(printf '%s\n' "$out" | grep -cE '\.\.\. (ok|skipped)')
         f=$(printf '%s\n' "$out" | grep -cE '\.\.\. (FAIL|ERROR)')

@@ -18,14 +18,15 @@ events { worker_connections 256; }
 rtmp {
     server {
         listen 127.0.0.1:{port};
+        %(server)s
         application live { live on; %(live)s }
     }
 }
 """
 
 
-def conf(extra=""):
-    return CONF % {"live": extra}
+def conf(extra="", server=""):
+    return CONF % {"live": extra, "server": server}
 
 
 def need(*tools):
@@ -301,20 +302,20 @@ class MultiWorkerTest(LiveTestBase):
     """Every worker serves every stream: players accepted anywhere get a stream
     published anywhere, also across a reload (new workers pull from the draining one)."""
 
-    def many_players(self, workers, players=20):
-        srv = self.server(conf(), workers=workers).start()
+    def many_players(self, workers, players=20, seconds=2, server=""):
+        srv = self.server(conf(server=server), workers=workers).start()
         self.publish(srv)
         self.wait_published(srv)
         procs = []
         for i in range(players):
             out = os.path.join(srv.prefix, "p%d.flv" % i)
             procs.append((Proc(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url(),
-                                      "-t", "2", "-c", "copy", "-f", "flv", out]), out))
+                                      "-t", str(seconds), "-c", "copy", "-f", "flv", out]), out))
         for p, out in procs:
             p.wait(60)
             self.assertEqual(p.p.returncode, 0, p.output())
             ts = [float(x["pts_time"]) for x in self.packets(out) if "pts_time" in x]
-            self.assertGreater(ts[-1] - ts[0], 1.5, out)
+            self.assertGreater(ts[-1] - ts[0], seconds - 0.5, out)
         log = srv.error_log()
         pids = {line.split("]")[1].split(":")[0].strip() for line in log.splitlines() if '] ' in line and ' play "live/test"' in line}
         return srv, pids, log
@@ -328,6 +329,14 @@ class MultiWorkerTest(LiveTestBase):
         srv, pids, log = self.many_players(4)
         self.assertGreater(len(pids), 1, "all players landed on one worker; nothing crossed workers")
         self.assertIn("pulling \"live/test\"", log)
+
+    def test_pulls_outlive_the_handshake_deadline(self):
+        # internal pulls are client sessions: their connect deadline must end at connect
+        srv, pids, log = self.many_players(4, players=8, seconds=5, server="handshake_timeout 2s;")
+        self.assertNotIn("no connect in time", log)
+        if len(pids) > 1:
+            self.assertNotIn("ended: no connect", log)
+            self.assertIn("pulling \"live/test\"", log)
 
     def test_reload_during_streaming_keeps_players_and_serves_new_ones(self):
         srv = self.server(conf(), workers=2).start()
