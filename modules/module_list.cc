@@ -3,6 +3,8 @@
 
 #include "core/core_module.h"
 #include "modules/live_module.h"
+#include "modules/play_module.h"
+#include "modules/record_module.h"
 #include "rtmp/rtmp_core_module.h"
 
 namespace strom {
@@ -13,6 +15,8 @@ std::span<Module* const> strom_modules()
         &core_module,
         &rtmp::rtmp_core_module,
         &mod::live_module,
+        &mod::record_module,
+        &mod::play_module,
     };
     return list;
 }

@@ -172,12 +172,9 @@ Rc Session::connect_done(Session& s, ConnectCmd& c)
     data.set("version", AmfValue("3,5,7,7009"));
     info.set("data", std::move(data));
     if (!c.fourcc_list.is_undefined()) {
-        // Enhanced RTMP: the server answers with the FourCCs it accepts; a relay takes all.
-        AmfValue list = AmfValue::strict_array();
-        for (const char* cc : {"av01", "vp09", "hvc1", "avc1", "Opus", "ac-3", "ec-3", "fLaC", "mp4a", ".mp3"}) {
-            list.push(AmfValue(cc));
-        }
-        props.set("fourCcList", std::move(list));
+        // Enhanced RTMP: echo the client's FourCC list. Strom relays payloads untouched,
+        // so every codec the client names is one the server accepts.
+        props.set("fourCcList", c.fourcc_list);
     }
     s.connected_ = true;
     s.state_ = State::ready;

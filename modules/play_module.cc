@@ -1,0 +1,149 @@
+#include "modules/play_module.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/conf_block.h"
+#include "core/conf_context.h"
+#include "core/conf_node.h"
+#include "core/conf_setters.h"
+#include "core/cycle.h"
+#include "core/log.h"
+#include "modules/play_vod.h"
+#include "modules/safe_path.h"
+#include "rtmp/rtmp_core_module.h"
+
+namespace strom::mod {
+
+using rtmp::Next;
+using rtmp::NetStream;
+using rtmp::PlayCmd;
+using rtmp::Session;
+using rtmp::Status;
+
+PlayModule play_module;
+
+namespace {
+
+// play DIR [DIR ...]
+const char* set_play(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<PlayConf*>(conf);
+    if (!c) return "is not allowed here";
+    if (c->dirs_set) return "is duplicate";
+    for (size_t i = 0; i < d.args.size(); ++i) {
+        if (d.args[i].empty()) return cx.invalid(d, i);
+        c->dirs.push_back(cx.full_path(d.args[i]));
+    }
+    c->dirs_set = true;
+    return nullptr;
+}
+
+using P = PlayConf;
+constexpr Directive kDirectives[] = {
+    {"play", kCtxRtmpAny, ArgShape::at_least(1), set_play},
+    {"play_buffer", kCtxRtmpAny, ArgShape::n(1), set_msec<&P::play_buffer, 0, 60000>},
+};
+
+bool ends_with(std::string_view s, std::string_view x)
+{
+    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
+}
+
+}  // namespace
+
+int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::string* path)
+{
+    if (name.substr(0, 4) == "flv:") name.remove_prefix(4);
+    std::string_view suffix = ends_with(name, ".flv") ? "" : ".flv";
+    for (const std::string& dir : dirs) {
+        std::string p;
+        if (!safe_join(dir, name, suffix, &p)) return -1;
+        int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) continue;
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd);
+            continue;
+        }
+        *path = p;
+        return fd;
+    }
+    return -1;
+}
+
+std::span<const Directive> PlayModule::directives() const { return kDirectives; }
+
+std::unique_ptr<ConfBase> PlayModule::create_conf(ConfLevel level)
+{
+    if (level == ConfLevel::main) return nullptr;
+    return std::make_unique<PlayConf>();
+}
+
+const char* PlayModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel)
+{
+    auto& c = *static_cast<PlayConf*>(child);
+    auto& p = *static_cast<const PlayConf*>(parent);
+    if (!c.dirs_set && p.dirs_set) {
+        c.dirs = p.dirs;
+        c.dirs_set = true;
+    }
+    merge_value(c.play_buffer, p.play_buffer, uint64_t(1000));
+    return nullptr;
+}
+
+Rc PlayModule::postconfiguration(Cycle& cycle)
+{
+    rtmp::Hooks& h = rtmp::hooks(cycle);
+    h.play.add<&PlayModule::on_play>(this);
+    h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&PlayModule::on_close_stream>(this));
+    return Rc::ok;
+}
+
+Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
+{
+    if (!s.app()) return next(s, cmd);
+    const PlayConf& pc = s.app()->conf<PlayConf>(*this);
+    if (pc.dirs.empty()) return next(s, cmd);
+    std::string path;
+    int fd = vod_open(pc.dirs, cmd.name, &path);
+    if (fd < 0) return next(s, cmd);   // the chain's end answers StreamNotFound
+    struct stat st;
+    fstat(fd, &st);
+    NetStream* ns = s.stream(cmd.msid);
+    if (!ns) {
+        ::close(fd);
+        return s.reject(cmd, Status::play_failed);
+    }
+    auto* p = new VodPlayer(s, *ns, UniqueFd(fd), uint64_t(st.st_size), *pc.play_buffer);
+    const char* why = "";
+    if (p->open(&why) != Rc::ok) {
+        delete p;
+        STROM_LOG(warn, s.id(), "vod \"%s\" for %s: \"%s\" cannot be played: %s", cmd.name.c_str(), s.peer(),
+                  path.c_str(), why ? why : "");
+        return s.reject(cmd, Status::play_failed, "Cannot play " + cmd.name + ".");
+    }
+    ns->role = NetStream::Role::playing;
+    ns->type = "vod";
+    ns->started_ms = s.loop().now();
+    ns->bytes = 0;
+    ns->dropped = 0;
+    ns->control = p;
+    ns->ctx[size_t(index)] = p;
+    STROM_LOG(info, s.id(), "vod \"%s/%s\" from \"%s\" to %s, start %.0fms", s.app_name().c_str(), cmd.name.c_str(),
+              path.c_str(), s.peer(), cmd.start > 0 ? cmd.start : 0.0);
+    s.send_play_start(*ns, cmd.reset);
+    p->start(cmd.start, cmd.duration);
+    return Rc::done;
+}
+
+void PlayModule::on_close_stream(Session&, NetStream& ns)
+{
+    void*& slot = ns.ctx[size_t(index)];
+    if (!slot || ns.role != NetStream::Role::playing) return;
+    delete static_cast<VodPlayer*>(slot);
+    slot = nullptr;
+}
+
+}  // namespace strom::mod

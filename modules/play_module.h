@@ -1,0 +1,45 @@
+// The play module (VOD): `play DIR [DIR ...]` in an application serves recorded files.
+// `play NAME` looks for NAME.flv in each directory in order (NAME may carry its own
+// ".flv" extension, and an "flv:" prefix is accepted); the name is escaped exactly as
+// record names are (modules/safe_path.h), so it never leaves the directories. Each player
+// gets a VodPlayer (ctx[play]) that paces the file in real time, `play_buffer` ahead.
+// The module sits after live in the chain: an application with `live on` takes every
+// play itself, so VOD applications leave live off.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/module.h"
+#include "rtmp/hooks.h"
+#include "rtmp/session.h"
+
+namespace strom::mod {
+
+struct PlayConf : ConfBase {
+    std::vector<std::string> dirs;   // absolute (resolved against the prefix)
+    bool dirs_set = false;
+    std::optional<uint64_t> play_buffer;   // ms of lead over real time
+};
+
+class PlayModule final : public Module {
+public:
+    const char* name() const override { return "play"; }
+    std::span<const Directive> directives() const override;
+    std::unique_ptr<ConfBase> create_conf(ConfLevel level) override;
+    const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
+    Rc postconfiguration(Cycle& cycle) override;
+
+    Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
+    void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
+};
+
+extern PlayModule play_module;
+
+// The file `name` resolves to in `dirs` (first match), opened read-only; -1 when none.
+// *path receives the path opened.
+int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::string* path);
+
+}  // namespace strom::mod

@@ -1,0 +1,309 @@
+#include "modules/play_vod.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/bytes.h"
+#include "core/log.h"
+#include "rtmp/amf0.h"
+#include "rtmp/chunk_writer.h"
+#include "rtmp/codec.h"
+#include "rtmp/flv.h"
+
+namespace strom::mod {
+
+using rtmp::AmfValue;
+using rtmp::Status;
+namespace msg_type = rtmp::msg_type;
+
+namespace {
+
+constexpr uint32_t kMaxTag = 16u << 20;
+constexpr size_t kBytesPerTurn = 256 * 1024;   // read budget of one loop iteration
+constexpr int kTagsPerTurn = 128;
+constexpr int kScanPerTurn = 2000;             // tag headers per iteration when seeking
+constexpr uint8_t kTagMedia = 1;
+
+uint32_t csid_of(uint8_t type) { return type == msg_type::video ? 7 : type == msg_type::audio ? 6 : 5; }
+
+bool is_on_metadata(std::span<const uint8_t> d)
+{
+    static constexpr uint8_t kName[] = {0x02, 0x00, 0x0a, 'o', 'n', 'M', 'e', 't', 'a', 'D', 'a', 't', 'a'};
+    return d.size() >= sizeof kName && memcmp(d.data(), kName, sizeof kName) == 0;
+}
+
+// duration and keyframes {times, filepositions} (as our recorder, yamdi and ffmpeg's
+// add_keyframe_index write them).
+void read_meta_index(const std::string& meta, uint64_t file_size, FlvFileInfo* out)
+{
+    std::vector<AmfValue> vals;
+    rtmp::AmfLimits lim;
+    lim.max_nodes = 1 << 18;   // an index of many keyframes, and our null padding
+    rtmp::AmfDecodeState st(lim);
+    const char* why = nullptr;
+    if (rtmp::amf0_decode_all(reinterpret_cast<const uint8_t*>(meta.data()), meta.size(), &vals, st, &why) != Rc::ok ||
+        vals.size() < 2 || !vals[1].is_object()) {
+        return;
+    }
+    const AmfValue& m = vals[1];
+    double d = m.get_num("duration", 0);
+    out->duration_s = d > 0 && d < 1e9 ? d : 0;
+    const AmfValue* kf = m.get("keyframes");
+    const AmfValue* t = kf ? kf->get("times") : nullptr;
+    const AmfValue* p = kf ? kf->get("filepositions") : nullptr;
+    if (!t || !p) return;
+    size_t n = std::min(t->items().size(), p->items().size());
+    for (size_t i = 0; i < n; ++i) {
+        double ts = t->items()[i].num(-1), pos = p->items()[i].num(-1);
+        if (!(ts >= 0 && ts < 4e6 && pos >= 0 && pos < double(file_size))) continue;
+        auto e = std::make_pair(uint32_t(ts * 1000 + 0.5), uint64_t(pos));
+        if (!out->index.empty() && e.first < out->index.back().first) continue;   // keep it sorted
+        out->index.push_back(e);
+    }
+}
+
+}  // namespace
+
+Rc flv_probe_head(std::span<const uint8_t> head, uint64_t file_size, FlvFileInfo* out, const char** why)
+{
+    rtmp::FlvReader r(kMaxTag);
+    std::span<const uint8_t> in = head;
+    rtmp::FlvTag tag;
+    bool have_first = false;
+    uint64_t end_of_last = 0;
+    for (;;) {
+        Rc rc = r.next(in, &tag);
+        if (rc == Rc::error) {
+            *why = r.reason();
+            return Rc::error;
+        }
+        if (rc != Rc::ok) break;
+        if (!have_first) {
+            out->first_tag = tag.offset;
+            have_first = true;
+        }
+        end_of_last = tag.offset + rtmp::kFlvTagHeaderSize + tag.data.size() + rtmp::kFlvBackPointerSize;
+        if (tag.type == msg_type::data_amf0) {
+            if (is_on_metadata(tag.data) && out->meta.empty()) out->meta.assign(tag.data.begin(), tag.data.end());
+            continue;
+        }
+        if (tag.type == msg_type::video) {
+            rtmp::VideoInfo v = rtmp::parse_video(tag.data);
+            if (v.sequence_header) {
+                out->video_seq.assign(tag.data.begin(), tag.data.end());
+                continue;
+            }
+        } else if (tag.type == msg_type::audio) {
+            rtmp::AudioInfo a = rtmp::parse_audio(tag.data);
+            if (a.sequence_header) {
+                out->audio_seq.assign(tag.data.begin(), tag.data.end());
+                continue;
+            }
+        } else {
+            continue;
+        }
+        out->media_start = tag.offset;
+        break;
+    }
+    if (!r.header_done()) {
+        *why = "not an FLV file";
+        return Rc::error;
+    }
+    if (!out->media_start) {
+        // No media in the head: play on from after the last complete tag read.
+        out->media_start = end_of_last ? end_of_last : rtmp::kFlvFileStartSize;
+        if (!have_first) out->first_tag = out->media_start;
+    }
+    if (!out->meta.empty()) read_meta_index(out->meta, file_size, out);
+    return Rc::ok;
+}
+
+VodPlayer::VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, UniqueFd fd, uint64_t size, uint64_t lead_ms)
+    : s_(s), ns_(ns), fd_(std::move(fd)), size_(size), lead_ms_(lead_ms)
+{
+    timer_.fn = &VodPlayer::on_timer;
+    timer_.arg = this;
+}
+
+VodPlayer::~VodPlayer() { s_.loop().cancel_timer(timer_); }
+
+Rc VodPlayer::open(const char** why)
+{
+    std::vector<uint8_t> head(size_t(std::min<uint64_t>(size_, 256 * 1024)));
+    ssize_t n = ::pread(fd_.get(), head.data(), head.size(), 0);
+    if (n < 0) {
+        *why = strerror(errno);
+        return Rc::error;
+    }
+    return flv_probe_head(std::span<const uint8_t>(head.data(), size_t(n)), size_, &info_, why);
+}
+
+void VodPlayer::start(double start_ms, double duration_ms)
+{
+    (void)s_.send_control(rtmp::Control::stream_is_recorded(ns_.msid));
+    if (start_ms < 0) start_ms = 0;
+    end_ms_ = duration_ms >= 0 ? start_ms + duration_ms : -1;
+    if (!info_.meta.empty()) send_string(msg_type::data_amf0, 0, info_.meta);
+    go_to(uint32_t(std::min(start_ms, 4e9)));
+}
+
+bool VodPlayer::read_head(uint64_t off, TagHead* h)
+{
+    uint8_t b[rtmp::kFlvTagHeaderSize + 1];
+    if (off + rtmp::kFlvTagHeaderSize > size_) return false;
+    ssize_t n = ::pread(fd_.get(), b, sizeof b, off_t(off));
+    if (n < ssize_t(rtmp::kFlvTagHeaderSize)) return false;
+    rtmp::FlvTagHeader th = rtmp::flv_parse_tag_header(b);
+    // A cut-off last tag (a recording that was killed) ends the file.
+    if (th.data_size > kMaxTag || off + rtmp::kFlvTagHeaderSize + th.data_size > size_) return false;
+    h->type = th.type;
+    h->size = th.data_size;
+    h->ts = th.timestamp;
+    h->first = n > ssize_t(rtmp::kFlvTagHeaderSize) && th.data_size ? b[rtmp::kFlvTagHeaderSize] : 0;
+    return true;
+}
+
+// Seek: the keyframe at or before target, from the index when the file has one, else by
+// scanning tag headers (bounded per iteration).
+void VodPlayer::go_to(uint32_t target)
+{
+    if (target == 0) return begin_at(info_.media_start, 0);
+    if (!info_.index.empty()) {
+        auto it = std::upper_bound(info_.index.begin(), info_.index.end(), std::make_pair(target, UINT64_MAX));
+        if (it == info_.index.begin()) return begin_at(info_.media_start, 0);
+        --it;
+        TagHead h;
+        if (read_head(it->second, &h) && h.type == msg_type::video && (h.first >> 4) == 1) {
+            return begin_at(it->second, h.ts);
+        }
+    }
+    state_ = State::scanning;
+    target_ = target;
+    pos_ = info_.media_start;
+    best_key_ = info_.media_start;
+    best_ts_ = 0;
+    arm(0);
+}
+
+void VodPlayer::scan()
+{
+    for (int i = 0; i < kScanPerTurn; ++i) {
+        TagHead h;
+        if (!read_head(pos_, &h)) return begin_at(best_key_, best_ts_);
+        if (h.type == msg_type::video && (h.first >> 4) == 1) {
+            if (int32_t(h.ts - target_) > 0) return begin_at(best_key_, best_ts_);
+            best_key_ = pos_;
+            best_ts_ = h.ts;
+        }
+        pos_ += rtmp::kFlvTagHeaderSize + h.size + rtmp::kFlvBackPointerSize;
+    }
+    arm(0);
+}
+
+void VodPlayer::begin_at(uint64_t off, uint32_t ts)
+{
+    if (!info_.video_seq.empty()) send_string(msg_type::video, ts, info_.video_seq);
+    if (!info_.audio_seq.empty()) send_string(msg_type::audio, ts, info_.audio_seq);
+    pos_ = off;
+    clock_ts_ = ts;
+    clock_ms_ = s_.loop().now();
+    last_ts_ = ts;
+    state_ = State::playing;
+    arm(0);
+}
+
+bool VodPlayer::send(uint8_t type, uint32_t ts, const uint8_t* p, size_t n)
+{
+    rtmp::MsgHeader h{csid_of(type), type, ns_.msid, ts};
+    BufRef out;
+    if (rtmp::frame_message(s_.pool(), s_.out_chunk_size(), h, p, n, &out) != Rc::ok) return false;
+    if (!s_.send_framed(std::move(out), kTagMedia)) return false;
+    bytes_ += n;
+    ns_.bytes += n;
+    s_.conn().flush_soon();
+    return true;
+}
+
+bool VodPlayer::send_string(uint8_t type, uint32_t ts, const std::string& body)
+{
+    return send(type, ts, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+}
+
+void VodPlayer::pump()
+{
+    if (state_ == State::scanning) return scan();
+    if (state_ != State::playing || paused_ || s_.conn().closing()) return;
+    uint64_t now = s_.loop().now();
+    uint64_t allowed = uint64_t(clock_ts_) + (now - clock_ms_) + lead_ms_;
+    size_t spent = 0;
+    for (int i = 0; i < kTagsPerTurn && spent < kBytesPerTurn; ++i) {
+        OutQueue& q = s_.conn().out();
+        if (q.count() >= q.capacity() * 3 / 4 || q.bytes() >= q.max_bytes() * 3 / 4) return arm(20);
+        TagHead h;
+        if (!read_head(pos_, &h)) return finish();
+        if (end_ms_ >= 0 && double(h.ts) > end_ms_) return finish();
+        if (h.ts > allowed) return arm(std::min<uint64_t>(h.ts - allowed, 100));
+        bool wanted = (h.type == msg_type::video && ns_.receive_video) ||
+                      (h.type == msg_type::audio && ns_.receive_audio) || h.type == msg_type::data_amf0;
+        if (wanted) {
+            buf_.resize(h.size);
+            if (h.size && ::pread(fd_.get(), buf_.data(), h.size, off_t(pos_ + rtmp::kFlvTagHeaderSize)) != ssize_t(h.size)) {
+                return finish();
+            }
+            if (!send(h.type, h.ts, buf_.data(), buf_.size())) return arm(20);
+            last_ts_ = h.ts;
+            spent += h.size;
+        }
+        pos_ += rtmp::kFlvTagHeaderSize + h.size + rtmp::kFlvBackPointerSize;
+    }
+    arm(0);   // budget used up: go on next iteration
+}
+
+// End of file (or of the requested duration): onPlayStatus Play.Complete, StreamEOF,
+// Play.Stop, as Flash Media Server sends them for recorded streams.
+void VodPlayer::finish()
+{
+    state_ = State::done;
+    AmfValue name("onPlayStatus");
+    AmfValue info = rtmp::status_object(Status::play_complete);
+    info.set("duration", AmfValue(last_ts_ / 1000.0));
+    info.set("bytes", AmfValue(double(bytes_)));
+    if (s_.send_amf(msg_type::data_amf0, ns_.msid, {&name, &info}) != Rc::ok) return;
+    if (s_.send_control(rtmp::Control::stream_eof(ns_.msid)) != Rc::ok) return;
+    (void)s_.send_status(ns_.msid, Status::play_stop);
+    STROM_LOG(info, s_.id(), "vod \"%s\" complete: %llu bytes to %s", ns_.name.c_str(), (unsigned long long)bytes_,
+              s_.peer());
+}
+
+void VodPlayer::pause(rtmp::Session&, rtmp::NetStream&, bool paused, double)
+{
+    paused_ = paused;
+    if (paused) {
+        s_.loop().cancel_timer(timer_);
+        return;
+    }
+    clock_ts_ = last_ts_;
+    clock_ms_ = s_.loop().now();
+    arm(0);
+}
+
+Rc VodPlayer::seek(rtmp::Session&, rtmp::NetStream&, double ms)
+{
+    if (s_.send_status(ns_.msid, Status::seek_notify) != Rc::ok) return Rc::ok;
+    if (s_.send_status(ns_.msid, Status::play_start) != Rc::ok) return Rc::ok;
+    end_ms_ = -1;
+    go_to(uint32_t(std::min(ms, 4e9)));
+    return Rc::ok;
+}
+
+void VodPlayer::arm(uint64_t ms)
+{
+    // Never 0: a timer armed for `now` inside the timer pass would run again at once.
+    s_.loop().add_timer(timer_, ms ? ms : 1);
+}
+
+void VodPlayer::on_timer(Timer& t) { static_cast<VodPlayer*>(t.arg)->pump(); }
+
+}  // namespace strom::mod

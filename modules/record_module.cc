@@ -1,0 +1,356 @@
+#include "modules/record_module.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/conf_block.h"
+#include "core/conf_context.h"
+#include "core/conf_node.h"
+#include "core/conf_setters.h"
+#include "core/cycle.h"
+#include "core/event_loop.h"
+#include "core/log.h"
+#include "modules/record_recorder.h"
+#include "rtmp/rtmp_core_module.h"
+
+extern char** environ;
+
+namespace strom::mod {
+
+using rtmp::MediaMsg;
+using rtmp::Next;
+using rtmp::NetStream;
+using rtmp::PublishCmd;
+using rtmp::Session;
+
+RecordModule record_module;
+
+namespace {
+
+using R = RecordConf;
+constexpr uint32_t kAny = kCtxRtmpAny;
+
+inline constexpr ConfEnum<RecordFormat> kFormats[] = {{"flv", RecordFormat::flv}, {"mp4", RecordFormat::mp4}};
+
+// record off | all | audio | video | keyframes | manual  (nginx-rtmp: flags combine)
+const char* set_record(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<RecordConf*>(conf);
+    if (!c) return "is not allowed here";
+    if (c->mode) return "is duplicate";
+    uint32_t m = 0;
+    for (size_t i = 0; i < d.args.size(); ++i) {
+        const std::string& a = d.args[i];
+        if (a == "off" && d.args.size() == 1) {
+            m = 0;
+        } else if (a == "all") {
+            m |= record_mode::audio | record_mode::video;
+        } else if (a == "audio") {
+            m |= record_mode::audio;
+        } else if (a == "video") {
+            m |= record_mode::video;
+        } else if (a == "keyframes") {
+            m |= record_mode::keyframes;
+        } else if (a == "manual") {
+            m |= record_mode::manual;
+        } else {
+            return cx.invalid(d, i, "it must be \"off\" alone, or \"all\", \"audio\", \"video\", "
+                                    "\"keyframes\", \"manual\"");
+        }
+    }
+    if (m == record_mode::manual) m |= record_mode::audio | record_mode::video;
+    c->mode = m;
+    return nullptr;
+}
+
+// exec_record_done PROGRAM [ARG ...]: repeatable; $path $filename $basename $dirname
+// $app $name $recorder are replaced in the arguments.
+const char* set_exec_done(ConfContext&, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<RecordConf*>(conf);
+    if (!c) return "is not allowed here";
+    c->exec_done.push_back(d.args);
+    c->exec_done_set = true;
+    return nullptr;
+}
+
+const char* set_recorder(ConfContext& cx, ConfBase* conf, const ConfNode& d);
+
+constexpr Directive kDirectives[] = {
+    {"record", kAny, ArgShape::range(1, 6), set_record},
+    {"record_path", kAny, ArgShape::n(1), set_path<&R::path>},
+    {"record_suffix", kAny, ArgShape::n(1), set_str<&R::suffix>},
+    {"record_unique", kAny, ArgShape::flag(), set_flag<&R::unique>},
+    {"record_append", kAny, ArgShape::flag(), set_flag<&R::append>},
+    {"record_notify", kAny, ArgShape::flag(), set_flag<&R::notify>},
+    {"record_max_size", kAny, ArgShape::n(1), set_size<&R::max_size>},
+    {"record_max_frames", kAny, ArgShape::n(1), set_num<&R::max_frames>},
+    {"record_interval", kAny, ArgShape::n(1), set_msec<&R::interval>},
+    {"record_format", kAny, ArgShape::n(1), set_enum<&R::format, kFormats>},
+    {"exec_record_done", kAny, ArgShape::at_least(1), set_exec_done},
+    {"recorder", kCtxApp, ArgShape::block_of(1, 1), set_recorder},
+};
+
+// recorder NAME { record ...; record_path ...; ... }: the block's directives are ours,
+// set on a RecordConf of its own that inherits the application's in merge().
+const char* set_recorder(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<RecordConf*>(conf);
+    if (!c) return "is not allowed here";
+    for (const auto& r : c->recorders) {
+        if (r->name == d.args[0]) return cx.fail("duplicate recorder \"%s\"", d.args[0].c_str());
+    }
+    auto r = std::make_unique<RecordConf>();
+    r->name = d.args[0];
+    r->file = d.file;
+    r->line = d.line;
+    for (const ConfNode& ch : d.children) {
+        const Directive* dir = nullptr;
+        for (const Directive& k : kDirectives) {
+            if (ch.name == k.name && !k.args.block) dir = &k;
+        }
+        std::string where = conf_where(ch);
+        if (!dir) {
+            return cx.fail("\"%s\" directive is not allowed in a recorder block%s", ch.name.c_str(), where.c_str());
+        }
+        if (ch.is_block || !dir->args.accepts(unsigned(ch.args.size()))) {
+            return cx.fail("invalid number of arguments in \"%s\" directive%s", ch.name.c_str(), where.c_str());
+        }
+        const char* rv = dir->set(cx, r.get(), ch);
+        if (rv == kConfError) {
+            std::string msg = cx.error;
+            return cx.fail("%s%s", msg.c_str(), where.c_str());
+        }
+        if (rv) return cx.fail("\"%s\" directive %s%s", ch.name.c_str(), rv, where.c_str());
+    }
+    c->recorders.push_back(std::move(r));
+    return nullptr;
+}
+
+const char* merge_conf(RecordConf& c, const RecordConf& p)
+{
+    merge_value(c.mode, p.mode, 0u);
+    merge_value(c.path, p.path, std::string());
+    merge_value(c.format, p.format, RecordFormat::flv);
+    // The suffix default depends on the format: filled at the application level only.
+    if (!c.suffix && p.suffix) c.suffix = p.suffix;
+    merge_value(c.unique, p.unique, false);
+    merge_value(c.append, p.append, false);
+    merge_value(c.notify, p.notify, false);
+    merge_value(c.max_size, p.max_size, uint64_t(0));
+    merge_value(c.max_frames, p.max_frames, uint64_t(0));
+    merge_value(c.interval, p.interval, uint64_t(0));
+    if (!c.exec_done_set && p.exec_done_set) {
+        c.exec_done = p.exec_done;
+        c.exec_done_set = true;
+    }
+    return nullptr;
+}
+
+// $path and friends in an exec_record_done argument.
+std::string expand_exec_arg(const std::string& arg, const RecordDone& ev)
+{
+    std::string_view path = ev.path;
+    size_t slash = path.rfind('/');
+    std::string_view filename = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    std::string_view dirname = slash == std::string_view::npos ? std::string_view(".") : path.substr(0, slash);
+    size_t dot = filename.rfind('.');
+    std::string_view basename = dot == std::string_view::npos ? filename : filename.substr(0, dot);
+    static constexpr struct {
+        const char* var;
+        int which;
+    } kVars[] = {{"$path", 0}, {"$filename", 1}, {"$basename", 2}, {"$dirname", 3},
+                 {"$app", 4},  {"$name", 5},     {"$recorder", 6}};
+    std::string out;
+    for (size_t i = 0; i < arg.size();) {
+        bool hit = false;
+        for (const auto& v : kVars) {
+            size_t n = strlen(v.var);
+            if (arg.compare(i, n, v.var) != 0) continue;
+            std::string_view vals[] = {path, filename, basename, dirname, ev.app, ev.name, ev.recorder};
+            out.append(vals[v.which]);
+            i += n;
+            hit = true;
+            break;
+        }
+        if (!hit) out.push_back(arg[i++]);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::span<const Directive> RecordModule::directives() const { return kDirectives; }
+
+std::unique_ptr<ConfBase> RecordModule::create_conf(ConfLevel level)
+{
+    if (level == ConfLevel::main) return std::make_unique<RecordMainConf>();
+    return std::make_unique<RecordConf>();
+}
+
+const char* RecordModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel level)
+{
+    if (level == ConfLevel::main) return nullptr;
+    auto& c = *static_cast<RecordConf*>(child);
+    merge_conf(c, *static_cast<const RecordConf*>(parent));
+    if (level != ConfLevel::app) return nullptr;
+    if (*c.mode && c.path->empty()) return "\"record\" is on but \"record_path\" is not set";
+    for (auto& r : c.recorders) {
+        merge_conf(*r, c);
+        if (*r->mode && r->path->empty()) return "a recorder records but \"record_path\" is not set";
+        if (!r->suffix) r->suffix = *r->format == RecordFormat::mp4 ? ".mp4" : ".flv";
+    }
+    if (!c.suffix) c.suffix = *c.format == RecordFormat::mp4 ? ".mp4" : ".flv";
+    return nullptr;
+}
+
+RecordHooks& record_hooks(const Cycle& cycle) { return cycle.main_conf<RecordMainConf>(record_module).hooks; }
+
+Rc RecordModule::postconfiguration(Cycle& cycle)
+{
+    rtmp::Hooks& h = rtmp::hooks(cycle);
+    h.publish.add<&RecordModule::on_publish>(this);
+    h.media.push_back(rtmp::MediaHandler::bind<&RecordModule::on_media>(this));
+    h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&RecordModule::on_close_stream>(this));
+    const RecordHooks* rh = &record_hooks(cycle);
+    for (const auto& srv : cycle.servers()) {
+        for (const auto& app : srv->apps) {
+            auto& ac = app->conf<RecordConf>(*this);
+            ac.hooks = rh;
+            for (auto& r : ac.recorders) r->hooks = rh;
+        }
+    }
+    reap_timer_.fn = &RecordModule::on_reap;
+    reap_timer_.arg = this;
+    return Rc::ok;
+}
+
+void RecordModule::exit_process(Cycle&)
+{
+    if (loop_ && reap_timer_.armed()) loop_->cancel_timer(reap_timer_);
+    loop_ = nullptr;
+}
+
+Rc RecordModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
+{
+    Rc rc = next(s, cmd);
+    NetStream* ns = s.stream(cmd.msid);
+    if (!ns || ns->role != NetStream::Role::publishing || !s.app() || ns->ctx[size_t(index)]) return rc;
+    const RecordConf& ac = s.app()->conf<RecordConf>(*this);
+    RecordStream* st = nullptr;
+    auto add = [&](const RecordConf& c) {
+        if (!*c.mode) return;
+        if (!st) st = new RecordStream(s, *ns, cmd.type == "append");
+        st->add(c);
+    };
+    add(ac);
+    for (const auto& r : ac.recorders) add(*r);
+    ns->ctx[size_t(index)] = st;
+    return rc;
+}
+
+Rc RecordModule::on_media(Session&, NetStream& ns, MediaMsg& m)
+{
+    auto* st = static_cast<RecordStream*>(ns.ctx[size_t(index)]);
+    if (st) st->on_media(m);
+    return Rc::ok;   // recording problems never end the publish
+}
+
+void RecordModule::on_close_stream(Session&, NetStream& ns)
+{
+    void*& slot = ns.ctx[size_t(index)];
+    if (!slot || ns.role != NetStream::Role::publishing) return;
+    delete static_cast<RecordStream*>(slot);   // closes every file cleanly
+    slot = nullptr;
+}
+
+Rc RecordModule::start(Session&, NetStream& ns, std::string_view recorder)
+{
+    auto* st = static_cast<RecordStream*>(ns.ctx[size_t(index)]);
+    Recorder* r = st ? st->find(recorder) : nullptr;
+    if (!r) return Rc::declined;
+    r->start();
+    return Rc::ok;
+}
+
+Rc RecordModule::stop(Session&, NetStream& ns, std::string_view recorder)
+{
+    auto* st = static_cast<RecordStream*>(ns.ctx[size_t(index)]);
+    Recorder* r = st ? st->find(recorder) : nullptr;
+    if (!r) return Rc::declined;
+    r->stop();
+    return Rc::ok;
+}
+
+void RecordModule::record_done(const RecordConf& rc, const RecordDone& ev, EventLoop& loop)
+{
+    if (rc.hooks) {
+        for (const auto& h : rc.hooks->record_done) h.fn(h.self, ev);
+    }
+    for (const auto& argv : rc.exec_done) spawn(argv, ev, loop);
+}
+
+// exec_record_done: posix_spawn (no shell, no fork of the worker's address space), with
+// default signal dispositions and an empty mask (the worker blocks its signals for its
+// signalfd), stdin on /dev/null and no inherited descriptors beyond 0-2. Children are
+// reaped by polling waitpid on their own pids from a timer: never a blocking wait.
+void RecordModule::spawn(const std::vector<std::string>& argv, const RecordDone& ev, EventLoop& loop)
+{
+    std::vector<std::string> args;
+    for (const auto& a : argv) args.push_back(expand_exec_arg(a, ev));
+    std::vector<char*> cargv;
+    for (auto& a : args) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&fa);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    pid_t pid = -1;
+    int err = posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (err != 0) {
+        STROM_LOG(error, ev.session_id, "exec_record_done \"%s\" failed: %s", args[0].c_str(), strerror(err));
+        return;
+    }
+    STROM_LOG(info, ev.session_id, "exec_record_done \"%s\" \"%.*s\": pid %d", args[0].c_str(), int(ev.path.size()),
+              ev.path.data(), int(pid));
+    children_.push_back(int(pid));
+    loop_ = &loop;
+    if (!reap_timer_.armed()) loop.add_timer(reap_timer_, 200);
+}
+
+void RecordModule::on_reap(Timer& t)
+{
+    auto* m = static_cast<RecordModule*>(t.arg);
+    for (size_t i = 0; i < m->children_.size();) {
+        int status = 0;
+        pid_t r = waitpid(m->children_[i], &status, WNOHANG);
+        if (r == 0) {
+            ++i;
+            continue;
+        }
+        if (r > 0) {
+            STROM_LOG(info, 0, "exec_record_done pid %d exited with %d", int(r),
+                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        }
+        m->children_[i] = m->children_.back();
+        m->children_.pop_back();
+    }
+    if (!m->children_.empty() && m->loop_) m->loop_->add_timer(t, 200);
+}
+
+}  // namespace strom::mod

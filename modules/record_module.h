@@ -1,0 +1,120 @@
+// The record module: what publishers send is written to disk, with nginx-rtmp's
+// directives (record, record_path, record_suffix, record_unique, record_append,
+// record_max_size, record_max_frames, record_interval, record_notify, recorder NAME {},
+// exec_record_done) plus record_format. The application's own settings form the unnamed
+// recorder; each `recorder NAME { }` block is another, inheriting what it leaves unset.
+// Per publishing NetStream the module keeps a RecordStream (ctx[record]) with one
+// Recorder per active recorder. Recording never stops the live stream: a disk error is
+// logged once and that recorder stops.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/module.h"
+#include "core/timer.h"
+#include "rtmp/hooks.h"
+#include "rtmp/session.h"
+
+namespace strom {
+class EventLoop;
+}
+
+namespace strom::mod {
+
+// `record` flags (combinable); 0 is off.
+namespace record_mode {
+inline constexpr uint32_t audio = 1;
+inline constexpr uint32_t video = 2;
+inline constexpr uint32_t keyframes = 4;   // video keyframes only
+inline constexpr uint32_t manual = 8;      // not started at publish (control API)
+}  // namespace record_mode
+
+enum class RecordFormat : uint8_t { flv, mp4 };
+
+struct RecordConf : ConfBase {
+    std::optional<uint32_t> mode;
+    std::optional<std::string> path;       // may hold $app / $name (escaped)
+    std::optional<std::string> suffix;     // strftime pattern, default ".flv" / ".mp4"
+    std::optional<bool> unique;            // "-<unix time>" before the suffix
+    std::optional<bool> append;
+    std::optional<bool> notify;            // NetStream.Record.Start/Stop to the publisher
+    std::optional<uint64_t> max_size;      // bytes, 0 = no limit
+    std::optional<uint64_t> max_frames;    // video frames (audio frames when no video)
+    std::optional<uint64_t> interval;      // ms of media per file, 0 = no rotation
+    std::optional<RecordFormat> format;
+    // exec_record_done: each entry one command (argv, no shell); inherited when unset.
+    std::vector<std::vector<std::string>> exec_done;
+    bool exec_done_set = false;
+
+    std::string name;                      // recorder name; "" for the application's own
+    std::string file;                      // where the recorder block is (errors)
+    int line = 0;
+    std::vector<std::unique_ptr<RecordConf>> recorders;   // app level: recorder {} blocks
+    const struct RecordHooks* hooks = nullptr;            // the cycle's (postconfiguration)
+};
+
+// What on_record_done handlers hear when a recording file is closed cleanly (unpublish,
+// rotation, stop, worker exit). The strings live only during the call.
+struct RecordDone {
+    uint64_t session_id = 0;
+    std::string_view app;
+    std::string_view name;       // stream name
+    std::string_view recorder;   // "" for the application's own
+    std::string_view path;
+    uint64_t bytes = 0;
+    uint32_t duration_ms = 0;
+};
+
+// The on_record_done event of a cycle (for the notify / HTTP callback modules). It belongs
+// in rtmp::Hooks beside close_stream; it lives here until it moves there.
+struct RecordHooks {
+    std::vector<rtmp::Notify<const RecordDone&>> record_done;
+};
+
+struct RecordMainConf : ConfBase {
+    RecordHooks hooks;
+};
+
+class RecordStream;
+
+class RecordModule final : public Module {
+public:
+    const char* name() const override { return "record"; }
+    std::span<const Directive> directives() const override;
+    std::unique_ptr<ConfBase> create_conf(ConfLevel level) override;
+    const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
+    Rc postconfiguration(Cycle& cycle) override;
+    void exit_process(Cycle& cycle) override;
+
+    Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
+    Rc on_media(rtmp::Session& s, rtmp::NetStream& ns, rtmp::MediaMsg& m);
+    void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
+
+    // Control API (manual recorders): start or stop recorder `recorder` of a publishing
+    // stream. Rc::declined when the stream has no such recorder.
+    Rc start(rtmp::Session& s, rtmp::NetStream& ns, std::string_view recorder);
+    Rc stop(rtmp::Session& s, rtmp::NetStream& ns, std::string_view recorder);
+
+    // Called by recorders when a file is closed cleanly: the event, then exec_record_done.
+    void record_done(const RecordConf& rc, const RecordDone& ev, EventLoop& loop);
+
+private:
+    void spawn(const std::vector<std::string>& argv, const RecordDone& ev, EventLoop& loop);
+    static void on_reap(Timer& t);
+
+    std::vector<int> children_;   // exec_record_done processes not yet reaped
+    Timer reap_timer_;
+    EventLoop* loop_ = nullptr;
+};
+
+extern RecordModule record_module;
+
+// The cycle's on_record_done event list (attach in postconfiguration).
+RecordHooks& record_hooks(const Cycle& cycle);
+
+}  // namespace strom::mod

@@ -1,0 +1,239 @@
+#include "modules/record_recorder.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "core/log.h"
+#include "modules/safe_path.h"
+#include "rtmp/message.h"
+
+namespace strom::mod {
+
+using rtmp::MediaMsg;
+namespace msg_type = rtmp::msg_type;
+
+bool rotation_due(const RotationLimits& l, uint64_t size, uint64_t frames, uint32_t rel_ms)
+{
+    return (l.max_size && size >= l.max_size) || (l.max_frames && frames >= l.max_frames) ||
+           (l.interval && rel_ms >= l.interval);
+}
+
+// --- Recorder ---------------------------------------------------------------------------------
+
+Recorder::~Recorder() { close_file(); }
+
+void Recorder::start()
+{
+    if (state_ == State::waiting || state_ == State::recording) return;
+    state_ = State::waiting;
+}
+
+void Recorder::stop()
+{
+    close_file();
+    state_ = State::idle;
+}
+
+uint32_t Recorder::rel(uint32_t ts) const
+{
+    // Audio may come a little before the first video frame: never go below the start.
+    int32_t d = int32_t(ts - base_ts_);
+    return ts_offset_ + uint32_t(d > 0 ? d : 0);
+}
+
+void Recorder::on_media(const MediaMsg& m)
+{
+    if (state_ != State::waiting && state_ != State::recording) return;
+    uint32_t mode = *c_.mode;
+    bool want_video = mode & (record_mode::video | record_mode::keyframes);
+    bool want_audio = mode & record_mode::audio;
+    uint32_t ts = m.msg->timestamp;
+    if (m.is_meta) {
+        // Before the file opens it goes into the reserved header; later ones inline.
+        if (state_ == State::recording) write(m.msg->type, rel(ts), m.msg->payload.get(), false);
+        return;
+    }
+    if ((m.is_video && !want_video) || (m.is_audio && !want_audio)) return;
+    bool seq = m.is_video ? m.video.sequence_header : m.audio.sequence_header;
+    if (seq) {
+        // A new file gets the cached one; an open file takes a codec change inline.
+        if (state_ == State::recording) write(m.msg->type, rel(ts), m.msg->payload.get(), false);
+        return;
+    }
+    bool key = m.is_video && m.video.keyframe;
+    if (m.is_video && !(mode & record_mode::video) && !key) return;   // keyframes only
+    bool video = want_video && st_.has_video();
+    if (state_ == State::waiting) {
+        if (video && !key) return;   // every file starts on a keyframe
+        if (!open_file(ts)) return;
+    } else {
+        RotationLimits l{*c_.max_size, *c_.max_frames, *c_.interval};
+        if ((key || !video) && rotation_due(l, flv_.size(), frames_, rel(ts) - ts_offset_)) {
+            close_file();
+            state_ = State::waiting;
+            if (!open_file(ts)) return;
+        }
+    }
+    if (!write(m.msg->type, rel(ts), m.msg->payload.get(), key)) return;
+    if (m.is_video || !video) ++frames_;
+}
+
+bool Recorder::write(uint8_t type, uint32_t ts, const Block* payload, bool key)
+{
+    const char* what = "write";
+    if (flv_.write(type, ts, payload, key, &what) == Rc::ok) return true;
+    fail(what);
+    return false;
+}
+
+bool Recorder::make_path(std::string* out)
+{
+    std::string root;
+    if (!expand_name_vars(*c_.path, st_.app(), st_.name(), &root)) return false;
+    char sfx[256];
+    time_t now = time(nullptr);
+    struct tm tmv;
+    localtime_r(&now, &tmv);
+    size_t n = c_.suffix->empty() ? 0 : strftime(sfx, sizeof sfx, c_.suffix->c_str(), &tmv);
+    std::string suffix(sfx, n);
+    std::string stamp = *c_.unique ? "-" + std::to_string((long long)now) : std::string();
+    if (!safe_join(root, st_.name(), stamp + suffix, out)) return false;
+    // A rotation must not overwrite the file it just closed (same second, no strftime).
+    bool append = *c_.append || st_.append();
+    for (unsigned k = 1; files_ > 0 && !append && access(out->c_str(), F_OK) == 0 && k < 10000; ++k) {
+        if (!safe_join(root, st_.name(), stamp + "-" + std::to_string(k) + suffix, out)) return false;
+    }
+    return true;
+}
+
+bool Recorder::open_file(uint32_t ts)
+{
+    rtmp::Session& s = st_.session();
+    std::string path;
+    if (!make_path(&path)) {
+        STROM_LOG(error, s.id(), "record \"%s/%s\": the name cannot be made a file name, recorder \"%s\" stopped",
+                  st_.app().c_str(), st_.name().c_str(), c_.name.c_str());
+        state_ = State::failed;
+        return false;
+    }
+    uint32_t mode = *c_.mode;
+    FlvFileWriter::Options o;
+    o.audio = mode & record_mode::audio;
+    o.video = mode & (record_mode::video | record_mode::keyframes);
+    o.append = *c_.append || st_.append();
+    path_ = path;
+    const char* what = "open";
+    if (flv_.open(path, o, st_.meta(), &what) != Rc::ok) {
+        fail(what);
+        return false;
+    }
+    state_ = State::recording;
+    base_ts_ = ts;
+    ts_offset_ = flv_.append_base();
+    frames_ = 0;
+    ++files_;
+    if (o.video && st_.video_seq() && !write(msg_type::video, ts_offset_, st_.video_seq().get(), false)) return false;
+    if (o.audio && st_.audio_seq() && !write(msg_type::audio, ts_offset_, st_.audio_seq().get(), false)) return false;
+    STROM_LOG(info, s.id(), "record \"%s/%s\"%s%s%s to \"%s\"", st_.app().c_str(), st_.name().c_str(),
+              c_.name.empty() ? "" : " (recorder \"", c_.name.c_str(), c_.name.empty() ? "" : "\")", path.c_str());
+    notify("NetStream.Record.Start");
+    return true;
+}
+
+void Recorder::close_file()
+{
+    if (!flv_.is_open()) return;
+    rtmp::Session& s = st_.session();
+    const char* what = "";
+    uint64_t bytes = flv_.size();
+    uint32_t dur = flv_.last_ts() - ts_offset_;
+    if (flv_.close(true, &what) != Rc::ok) {
+        STROM_LOG(warn, s.id(), "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
+                  st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(errno));
+    }
+    STROM_LOG(info, s.id(), "record \"%s/%s\" done: \"%s\", %llu bytes, %ums", st_.app().c_str(),
+              st_.name().c_str(), path_.c_str(), (unsigned long long)bytes, dur);
+    notify("NetStream.Record.Stop");
+    RecordDone ev;
+    ev.session_id = s.id();
+    ev.app = st_.app();
+    ev.name = st_.name();
+    ev.recorder = c_.name;
+    ev.path = path_;
+    ev.bytes = bytes;
+    ev.duration_ms = dur;
+    record_module.record_done(c_, ev, s.loop());
+}
+
+// A disk error: one line, this recorder stops, the stream and its players go on.
+void Recorder::fail(const char* what)
+{
+    int err = errno;
+    STROM_LOG(error, st_.session().id(), "record \"%s/%s\": %s \"%s\" failed: %s; recorder \"%s\" stopped",
+              st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(err), c_.name.c_str());
+    const char* ignored = "";
+    (void)flv_.close(true, &ignored);   // the index still fits in space already written
+    state_ = State::failed;
+    notify("NetStream.Record.Failed");
+}
+
+void Recorder::notify(const char* code)
+{
+    rtmp::Session& s = st_.session();
+    if (!*c_.notify || s.conn().closing()) return;
+    bool failed = strcmp(code, "NetStream.Record.Failed") == 0;
+    rtmp::AmfValue info = rtmp::AmfValue::object({{"level", failed ? "error" : "status"},
+                                                  {"code", code},
+                                                  {"description", path_},
+                                                  {"recorder", c_.name}});
+    (void)s.send_status_raw(st_.stream().msid, info);
+}
+
+// --- RecordStream -----------------------------------------------------------------------------
+
+RecordStream::RecordStream(rtmp::Session& s, rtmp::NetStream& ns, bool append)
+    : s_(&s), ns_(&ns), app_(s.app_name()), append_(append)
+{
+}
+
+RecordStream::~RecordStream() { stop_all(); }
+
+void RecordStream::add(const RecordConf& conf)
+{
+    recorders_.push_back(std::make_unique<Recorder>(*this, conf));
+    if (!(*conf.mode & record_mode::manual)) recorders_.back()->start();
+}
+
+Recorder* RecordStream::find(std::string_view recorder)
+{
+    for (auto& r : recorders_) {
+        if (r->conf().name == recorder) return r.get();
+    }
+    return nullptr;
+}
+
+void RecordStream::stop_all()
+{
+    for (auto& r : recorders_) r->stop();
+}
+
+void RecordStream::on_media(const MediaMsg& m)
+{
+    if (m.is_meta) {
+        meta_.resize(m.msg->length);
+        chain_copy(m.msg->payload.get(), 0, meta_.data(), meta_.size());
+        static constexpr char kVideoCodecId[] = "\x00\x0cvideocodecid";
+        meta_video_ = meta_.find(std::string_view(kVideoCodecId, 14)) != std::string::npos;
+    } else if (m.is_video) {
+        video_seen_ = true;
+        if (m.video.sequence_header) vseq_ = m.msg->payload;
+    } else if (m.is_audio && m.audio.sequence_header) {
+        aseq_ = m.msg->payload;
+    }
+    for (auto& r : recorders_) r->on_media(m);
+}
+
+}  // namespace strom::mod

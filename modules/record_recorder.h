@@ -1,0 +1,105 @@
+// The recording state of one publishing NetStream (RecordStream, kept in its ctx[record])
+// and one recorder writing it to files (Recorder). The stream caches what every new file
+// must start with (metadata, sequence headers); each recorder filters by its `record`
+// flags, opens a file on the first frame it can start on (a keyframe when there is video),
+// and rotates at the first keyframe after a size, frame or interval limit. Both die when
+// the stream stops publishing (on_close_stream), which closes every file cleanly.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/buf.h"
+#include "modules/flv_file_writer.h"
+#include "modules/record_module.h"
+#include "rtmp/session.h"
+
+namespace strom::mod {
+
+class RecordStream;
+
+// Pure rotation rule, shared with the tests: is a new file due before a frame at
+// `rel_ms` (ms since the file start) given the file's size and frame count so far?
+struct RotationLimits {
+    uint64_t max_size = 0;     // 0 = none
+    uint64_t max_frames = 0;
+    uint64_t interval = 0;     // ms
+};
+bool rotation_due(const RotationLimits& l, uint64_t size, uint64_t frames, uint32_t rel_ms);
+
+class Recorder {
+public:
+    Recorder(RecordStream& st, const RecordConf& conf) : st_(st), c_(conf) {}
+    ~Recorder();
+
+    // Arms the recorder: the file opens on the next frame it can start on.
+    void start();
+    // Closes the current file cleanly (record done) and disarms.
+    void stop();
+    void on_media(const rtmp::MediaMsg& m);
+
+    const RecordConf& conf() const { return c_; }
+    bool armed() const { return state_ == State::waiting || state_ == State::recording; }
+    const std::string& file() const { return path_; }
+    unsigned files() const { return files_; }
+
+private:
+    enum class State : uint8_t { idle, waiting, recording, failed };
+
+    bool make_path(std::string* out);
+    bool open_file(uint32_t ts);
+    void close_file();
+    void fail(const char* what);
+    bool write(uint8_t type, uint32_t ts, const Block* payload, bool key);
+    uint32_t rel(uint32_t ts) const;
+    void notify(const char* code);
+
+    RecordStream& st_;
+    const RecordConf& c_;
+    State state_ = State::idle;
+    FlvFileWriter flv_;
+    std::string path_;
+    uint32_t base_ts_ = 0;     // stream timestamp of the file's first frame
+    uint32_t ts_offset_ = 0;   // where that frame goes in the file (appending: after the end)
+    uint64_t frames_ = 0;
+    unsigned files_ = 0;
+};
+
+class RecordStream {
+public:
+    RecordStream(rtmp::Session& s, rtmp::NetStream& ns, bool append);
+    ~RecordStream();
+
+    void add(const RecordConf& conf);
+    void on_media(const rtmp::MediaMsg& m);
+    Recorder* find(std::string_view recorder);
+    void stop_all();
+
+    rtmp::Session& session() { return *s_; }
+    rtmp::NetStream& stream() { return *ns_; }
+    const std::string& app() const { return app_; }
+    const std::string& name() const { return ns_->name; }
+    bool append() const { return append_; }
+    std::string_view meta() const { return meta_; }
+    const BufRef& video_seq() const { return vseq_; }
+    const BufRef& audio_seq() const { return aseq_; }
+    // The stream carries video (seen, or announced by onMetaData).
+    bool has_video() const { return video_seen_ || meta_video_; }
+
+private:
+    rtmp::Session* s_;
+    rtmp::NetStream* ns_;
+    std::string app_;
+    bool append_;
+    std::string meta_;    // the onMetaData body (rare and small: copied)
+    BufRef vseq_;
+    BufRef aseq_;
+    bool video_seen_ = false;
+    bool meta_video_ = false;
+    std::vector<std::unique_ptr<Recorder>> recorders_;
+};
+
+}  // namespace strom::mod
