@@ -34,7 +34,10 @@ FUZZ_NAMES := $(patsubst t/fuzz/%_fuzz.cc,%,$(FUZZ_SRCS))
 REL_OBJS := $(patsubst %.cc,$(O)/rel/%.o,$(LIB_SRCS))
 REL_LIB  := $(O)/rel/libstrom.a
 
-all: $(O)/strom $(O)/strom-client
+CLIENT_BIN := $(if $(TOOL_SRCS),$(O)/strom-client,)
+ASAN_CLIENT_BIN := $(if $(TOOL_SRCS),$(O)/asan/strom-client,)
+
+all: $(O)/strom $(CLIENT_BIN)
 
 $(O)/rel/%.o: %.cc
 	@mkdir -p $(dir $@)
@@ -81,7 +84,7 @@ $(O)/asan/fuzz/%_replay: $(O)/asan/t/fuzz/%_fuzz.o $(O)/asan/t/lib/fuzz_replay_m
 	$(CXX) $(BASEFLAGS) $(SANFLAGS) -o $@ $^
 
 unit-bins: $(UNIT_BINS)
-test-bins: $(UNIT_BINS) $(REPLAY_BINS) $(O)/asan/strom $(O)/asan/strom-client $(O)/strom $(O)/strom-client
+test-bins: $(UNIT_BINS) $(REPLAY_BINS) $(O)/asan/strom $(ASAN_CLIENT_BIN) $(O)/strom $(CLIENT_BIN)
 
 unit: $(UNIT_BINS)
 	@O=$(O) t/run_tests.sh unit
