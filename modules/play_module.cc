@@ -97,6 +97,7 @@ Rc PlayModule::postconfiguration(Cycle& cycle)
 {
     rtmp::Hooks& h = rtmp::hooks(cycle);
     h.play.add<&PlayModule::on_play>(this);
+    h.stream_length.push_back(rtmp::LengthHandler::bind<&PlayModule::stream_length>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&PlayModule::on_close_stream>(this));
     return Rc::ok;
 }
@@ -136,6 +137,28 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     s.send_play_start(*ns, cmd.reset);
     p->start(cmd.start, cmd.duration);
     return Rc::done;
+}
+
+double PlayModule::stream_length(Session& s, const std::string& name)
+{
+    if (!s.app()) return -1;
+    const PlayConf& pc = s.app()->conf<PlayConf>(*this);
+    if (pc.dirs.empty()) return -1;
+    std::string path;
+    int fd = vod_open(pc.dirs, name, &path);
+    if (fd < 0) return -1;
+    UniqueFd file(fd);
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -1;
+    // One bounded read of the file's head (a rare command: no need for the paced reader).
+    std::string head(size_t(st.st_size) < kLengthProbe ? size_t(st.st_size) : kLengthProbe, '\0');
+    ssize_t n = pread(fd, head.data(), head.size(), 0);
+    if (n <= 0) return -1;
+    FlvFileInfo info;
+    const char* why = "";
+    auto span = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(head.data()), size_t(n));
+    if (flv_probe_head(span, uint64_t(st.st_size), &info, &why) != Rc::ok) return -1;
+    return info.duration_s;
 }
 
 void PlayModule::on_close_stream(Session&, NetStream& ns)

@@ -32,6 +32,8 @@ public:
     const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
     Rc postconfiguration(Cycle& cycle) override;
 
+    double stream_length(rtmp::Session& s, const std::string& name);
+    static constexpr size_t kLengthProbe = 256 * 1024;
     Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
     void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
 };

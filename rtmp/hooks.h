@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "core/rc.h"
@@ -109,11 +110,42 @@ struct MediaHandler {
     }
 };
 
+// getStreamLength: the length in seconds of a recorded stream, < 0 when not known.
+struct LengthHandler {
+    using Fn = double (*)(void* self, Session& s, const std::string& name);
+    Fn fn;
+    void* self;
+    template <auto Method, class M>
+    static LengthHandler bind(M* m)
+    {
+        return LengthHandler{[](void* p, Session& s, const std::string& n) {
+                                 return (static_cast<M*>(p)->*Method)(s, n);
+                             },
+                             m};
+    }
+};
+
+// A server session starts: once its client address is final (after the PROXY header
+// when the listener expects one), before the handshake. Rc::error refuses the client:
+// the handler logs why, the session closes (disconnect handlers still run).
+struct StartHandler {
+    using Fn = Rc (*)(void* self, Session& s);
+    Fn fn;
+    void* self;
+    template <auto Method, class M>
+    static StartHandler bind(M* m)
+    {
+        return StartHandler{[](void* p, Session& s) { return (static_cast<M*>(p)->*Method)(s); }, m};
+    }
+};
+
 struct Hooks {
+    std::vector<StartHandler> start;
     HookChain<ConnectCmd> connect;
     HookChain<PublishCmd> publish;
     HookChain<PlayCmd> play;
     std::vector<MediaHandler> media;
+    std::vector<LengthHandler> stream_length;
     // A publishing or playing NetStream ends (closeStream, deleteStream, disconnect).
     std::vector<Notify<Session&, NetStream&>> close_stream;
     // The connection is going away (after every close_stream).

@@ -95,7 +95,20 @@ Rc Session::dispatch_server(std::string_view name, double tid, std::vector<AmfVa
         return tid ? send_result(tid, AmfValue::null(), AmfValue::undefined()) : Rc::ok;
     }
     if (name == "getStreamLength") {
-        return send_result(tid, AmfValue::null(), AmfValue(0.0));
+        // Live streams have no length (0); a module that serves files knows theirs.
+        std::string sname, sargs;
+        const char* why = nullptr;
+        double len = 0;
+        if (hooks_ && split_stream_name(arg_str(args, 1), max_name_, &sname, &sargs, &why)) {
+            for (const LengthHandler& h : hooks_->stream_length) {
+                double l = h.fn(h.self, *this, sname);
+                if (l >= 0) {
+                    len = l;
+                    break;
+                }
+            }
+        }
+        return send_result(tid, AmfValue::null(), AmfValue(len));
     }
     if (name == "_result" || name == "_error" || name == "onStatus" || name == "onBWDone" ||
         name == "onBWCheck" || name == "_onbwdone") {

@@ -129,5 +129,29 @@ class VodTest(ServerTest):
                 os.unlink(out)
 
 
+    def test_get_stream_length_reports_the_file_duration(self):
+        import struct
+        from rtmp_raw import RawRtmp, amf_null, amf_str
+        srv = self.srv()
+        c = RawRtmp(srv.port)
+        c.handshake()
+        c.connect(app="vod", port=srv.port)
+        c.command("getStreamLength", 5, amf_null(), amf_str("indexed"))
+        c.command("getStreamLength", 6, amf_null(), amf_str("nothing-here"))
+        data = b""
+        deadline = time.time() + 5
+        while data.count(b"_result") < 3 and time.time() < deadline:
+            data += c.sock.recv(65536)
+        c.close()
+
+        def length_for(tid):
+            marker = b"\x00" + struct.pack(">d", tid) + b"\x05\x00"
+            i = data.find(marker)
+            self.assertGreaterEqual(i, 0, "no _result for transaction %d" % tid)
+            return struct.unpack(">d", data[i + len(marker):i + len(marker) + 8])[0]
+
+        self.assertAlmostEqual(length_for(5), 8.0, delta=0.5)
+        self.assertEqual(length_for(6), 0.0)
+
 if __name__ == "__main__":
     unittest.main()
