@@ -79,8 +79,7 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
     // attached players already have: its first timestamp is mapped just past ours.
     rebase_pending_ = any_out_;
     meta_ = LiveMsg();
-    video_seq_ = LiveMsg();
-    audio_seq_ = LiveMsg();
+    seqs_.clear();
     gop_.clear();
     gop_bytes_ = 0;
     last_media_ms_ = s.loop().now();
@@ -117,8 +116,7 @@ void LiveStream::detach_publisher()
         p->s->conn().flush_soon();
     }
     meta_ = LiveMsg();
-    video_seq_ = LiveMsg();
-    audio_seq_ = LiveMsg();
+    seqs_.clear();
     gop_.clear();
     gop_bytes_ = 0;
 }
@@ -174,15 +172,17 @@ void LiveStream::send_cached_start(LivePlayer& p)
     // Metadata and sequence headers first, stamped with the GOP's first timestamp so the
     // player's timeline starts where its first frame is; then the GOP from its keyframe.
     uint32_t ts = gop_.empty() ? last_out_ts_ : gop_.front().ts;
-    for (LiveMsg* m : {&meta_, &video_seq_, &audio_seq_}) {
-        if (!m->payload && m->len == 0) continue;
-        LiveMsg copy = *m;
+    auto send_at_ts = [&](const LiveMsg& m) {
+        LiveMsg copy = m;
         copy.ts = ts;
         copy.framed.reset();
-        if (!enqueue(p, copy, false)) return;
+        return enqueue(p, copy, false);
+    };
+    if ((meta_.payload || meta_.len) && !send_at_ts(meta_)) return;
+    for (const LiveMsg& m : seqs_) {
+        if (!send_at_ts(m)) return;
+        (m.type == msg_type::video ? p.sent_video_seq : p.sent_audio_seq) = true;
     }
-    p.sent_video_seq = bool(video_seq_.payload);
-    p.sent_audio_seq = bool(audio_seq_.payload);
     for (LiveMsg& m : gop_) {
         if (m.type == msg_type::video && m.key) p.waiting_key = false;
         if (m.type == msg_type::video && p.waiting_key) continue;
@@ -228,7 +228,8 @@ Rc LiveStream::on_media(MediaMsg& m)
     LiveMsg lm;
     lm.type = m.msg->type;
     lm.key = m.is_video && m.video.keyframe;
-    lm.seq = (m.is_video && m.video.sequence_header) || (m.is_audio && m.audio.sequence_header);
+    lm.seq = (m.is_video && (m.video.sequence_header || m.video.metadata)) ||
+             (m.is_audio && (m.audio.sequence_header || m.audio.multichannel_config));
     lm.ts = rebase(m.msg->timestamp);
     lm.len = m.msg->length;
     lm.payload = m.msg->payload;
@@ -312,7 +313,16 @@ bool LiveStream::cache(LiveMsg& lm, const MediaMsg& m)
         return true;
     }
     if (lm.seq) {
-        (m.is_video ? video_seq_ : audio_seq_) = lm;
+        // One slot per (type, track, header kind): a new header replaces the old one.
+        uint16_t track = m.is_video ? m.video.track_id : m.audio.track_id;
+        lm.slot = uint16_t(lm.type << 9 | (m.is_video && m.video.metadata ? 0x100 : 0) | track);
+        for (LiveMsg& old : seqs_) {
+            if (old.slot == lm.slot) {
+                old = lm;
+                return true;
+            }
+        }
+        if (seqs_.size() < kMaxSeqs) seqs_.push_back(lm);
         return true;
     }
     if (!*conf_->gop_cache) return false;

@@ -21,7 +21,8 @@ namespace strom::mod {
 struct LiveMsg {
     uint8_t type = 0;
     bool key = false;         // video keyframe (a GOP starts here)
-    bool seq = false;         // codec sequence header
+    bool seq = false;         // codec sequence header (or E-RTMP video metadata)
+    uint16_t slot = 0;        // which header: type, track, kind (see LiveStream::cache)
     uint32_t ts = 0;          // rebased, as players see it
     uint32_t len = 0;
     BufRef payload;
@@ -94,8 +95,10 @@ private:
     std::vector<LivePlayer*> players_;
 
     LiveMsg meta_;
-    LiveMsg video_seq_;
-    LiveMsg audio_seq_;
+    // Sequence headers per media type and track (E-RTMP multitrack sends one per track)
+    // and E-RTMP video metadata (HDR): what a late joiner needs before its first frame.
+    std::vector<LiveMsg> seqs_;
+    static constexpr size_t kMaxSeqs = 16;
     std::vector<LiveMsg> gop_;      // from the last keyframe; capacity reused
     uint64_t gop_bytes_ = 0;
     bool gop_overflow_ = false;     // over gop_cache_max: wait for the next keyframe

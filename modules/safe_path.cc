@@ -36,8 +36,7 @@ bool append_safe_name(std::string_view name, std::string* out)
 
 bool safe_join(std::string_view root, std::string_view name, std::string_view suffix, std::string* out)
 {
-    std::string p(root);
-    if (p.empty()) p = ".";
+    std::string p(root.empty() ? std::string_view(".") : root);
     if (p.back() != '/') p.push_back('/');
     if (!append_safe_name(name, &p)) return false;
     p.append(suffix);
