@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/bytes.h"
+#include "rtmp/amf_reader.h"
 #include "rtmp/amf3.h"
 
 namespace strom::rtmp {
@@ -11,35 +12,14 @@ namespace {
 
 using Table = AmfDecodeState::Table;
 
-struct Reader {
-    const uint8_t* p;
-    size_t n;
-    size_t pos;
-    AmfDecodeState& st;
-    const char* reason;
-
-    size_t left() const { return n - pos; }
-    const uint8_t* at() const { return p + pos; }
-};
+using amf_detail::Reader;
+using amf_detail::fail;
+using amf_detail::load_double;
 
 Rc truncated(Reader& r)
 {
     r.reason = "amf0: truncated";
     return Rc::again;
-}
-
-Rc fail(Reader& r, const char* why)
-{
-    r.reason = why;
-    return Rc::error;
-}
-
-double load_double(const uint8_t* p)
-{
-    uint64_t bits = load_be64(p);
-    double d;
-    std::memcpy(&d, &bits, sizeof d);
-    return d;
 }
 
 // A UTF-8 (U16 length) or UTF-8-long (U32 length) string, AMF0 1.3. The limit is checked

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/bytes.h"
+#include "rtmp/amf_reader.h"
 
 namespace strom::rtmp {
 
@@ -17,35 +18,14 @@ constexpr uint32_t kLenMax = kU29Max >> 1;   // a length or count beside a flag 
 constexpr int32_t kIntMin = -(1 << 28);       // AMF3 3.6
 constexpr int32_t kIntMax = (1 << 28) - 1;
 
-struct Reader {
-    const uint8_t* p;
-    size_t n;
-    size_t pos;
-    AmfDecodeState& st;
-    const char* reason;
-
-    size_t left() const { return n - pos; }
-    const uint8_t* at() const { return p + pos; }
-};
+using amf_detail::Reader;
+using amf_detail::fail;
+using amf_detail::load_double;
 
 Rc truncated(Reader& r)
 {
     r.reason = "amf3: truncated";
     return Rc::again;
-}
-
-Rc fail(Reader& r, const char* why)
-{
-    r.reason = why;
-    return Rc::error;
-}
-
-double load_double(const uint8_t* p)
-{
-    uint64_t bits = load_be64(p);
-    double d;
-    std::memcpy(&d, &bits, sizeof d);
-    return d;
 }
 
 // AMF3 1.3.1: 7 bits in each of the first three bytes while the high bit is set, all 8
