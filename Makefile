@@ -75,7 +75,14 @@ $(O)/asan/strom: $(O)/asan/core/main.o $(ASAN_LIB)
 $(O)/asan/strom-client: $(patsubst %.cc,$(O)/asan/%.o,$(TOOL_SRCS)) $(ASAN_LIB)
 	$(CXX) $(BASEFLAGS) $(SANFLAGS) -o $@ $^
 
-$(O)/asan/t/%_test: $(O)/asan/t/unit/%_test.o $(TLIB_OBJS) $(ASAN_LIB)
+# The client's pieces (all but its main) are a library too, so unit tests link them.
+ASAN_TOOL_LIB := $(O)/asan/libtools.a
+$(ASAN_TOOL_LIB): $(patsubst %.cc,$(O)/asan/%.o,$(filter-out tools/client_main.cc,$(TOOL_SRCS)))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/asan/t/%_test: $(O)/asan/t/unit/%_test.o $(TLIB_OBJS) $(ASAN_TOOL_LIB) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(BASEFLAGS) $(SANFLAGS) -o $@ $^ -lgtest_main -lgtest
 
