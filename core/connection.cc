@@ -42,12 +42,17 @@ void format_sockaddr(const sockaddr* sa, socklen_t len, char* out, size_t out_le
 
 std::span<const uint8_t> Connection::input() const
 {
+    if (scratch_) return {scratch_ + s_start_, size_t(s_end_ - s_start_)};
     if (!in_) return {};
     return {in_->data() + in_->start, in_->size()};
 }
 
 void Connection::consume(size_t n)
 {
+    if (scratch_) {
+        s_start_ += uint32_t(n < s_end_ - s_start_ ? n : s_end_ - s_start_);
+        return;
+    }
     if (!in_) return;
     if (n > in_->size()) n = in_->size();
     in_->start += uint32_t(n);
@@ -80,7 +85,15 @@ void Connection::pause_reading(bool paused)
 void Connection::on_read_posted(Posted& p)
 {
     auto* c = static_cast<Connection*>(p.arg);
-    if (!c->closing_ && !c->read_paused_) c->do_read();
+    if (c->closing_ || c->read_paused_) return;
+    // Input kept while reading was paused (a suspended chain) is offered again first:
+    // no new bytes may ever arrive to trigger it.
+    if (c->in_ && c->in_->size() > 0) {
+        c->handler_->on_read(*c);
+        if (c->closing_ || c->read_paused_) return;
+        if (c->in_ && c->in_->size() > 0 && c->in_->room() == 0 && c->in_->start == 0) return;
+    }
+    c->do_read();
 }
 
 void Connection::on_io(uint32_t events)
@@ -110,6 +123,45 @@ void Connection::on_io(uint32_t events)
     }
 }
 
+// Reads into the loop's scratch buffer and hands it to the handler; only what the
+// handler leaves unconsumed is copied into a pooled block of the connection's own.
+// Returns false when the read loop must stop (closed, EAGAIN, paused).
+bool Connection::read_into_scratch(size_t* budget)
+{
+    uint8_t* buf = loop_->read_scratch();
+    ssize_t n = ::read(fd_.get(), buf, loop_->read_scratch_size());
+    if (n <= 0) {
+        if (n == 0) {
+            close("closed by peer");
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            read_pending_ = false;
+        } else if (errno == EINTR) {
+            return true;
+        } else {
+            close(errno == ECONNRESET ? "connection reset by peer" : "read error");
+        }
+        return false;
+    }
+    bytes_in_ += uint64_t(n);
+    *budget = size_t(n) >= *budget ? 0 : *budget - size_t(n);
+    scratch_ = buf;
+    s_start_ = 0;
+    s_end_ = uint32_t(n);
+    handler_->on_read(*this);
+    uint32_t left = s_end_ - s_start_;
+    const uint8_t* rest = buf + s_start_;
+    scratch_ = nullptr;
+    if (closing_ || left == 0) return !closing_;
+    in_ = BufRef(loop_->pool().alloc());
+    if (!in_) {
+        close("out of buffers");
+        return false;
+    }
+    memcpy(in_->data(), rest, left);
+    in_->end = left;
+    return true;
+}
+
 void Connection::do_read()
 {
     size_t budget = table_->read_budget;
@@ -117,6 +169,10 @@ void Connection::do_read()
         if (budget == 0) {   // fairness: let other connections run, continue next iteration
             loop_->post(read_ev_);
             return;
+        }
+        if (!in_) {
+            if (!read_into_scratch(&budget)) return;
+            continue;
         }
         if (!ensure_input_room()) {
             if (!in_) {

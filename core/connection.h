@@ -88,6 +88,7 @@ private:
     Connection() = default;
     void on_io(uint32_t events) override;
     void do_read();
+    bool read_into_scratch(size_t* budget);
     void do_write();
     static void on_flush_posted(Posted& p);
     static void on_read_posted(Posted& p);
@@ -103,7 +104,10 @@ private:
     uint64_t id_ = 0;
     sockaddr_storage peer_{};
     char peer_text_[64] = {};
-    BufRef in_;
+    BufRef in_;            // unconsumed input kept between reads
+    const uint8_t* scratch_ = nullptr;   // during on_read: input in the loop's scratch
+    uint32_t s_start_ = 0;
+    uint32_t s_end_ = 0;
     OutQueue out_;
     Posted flush_ev_;
     Posted read_ev_;

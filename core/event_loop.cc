@@ -39,7 +39,10 @@ void IoReg::reset()
 }
 
 EventLoop::EventLoop(uint32_t block_size, size_t max_blocks)
-    : pool_(block_size, max_blocks), ep_(epoll_create1(EPOLL_CLOEXEC)), events_(512)
+    : pool_(block_size, max_blocks),
+      scratch_(new uint8_t[block_size]),
+      ep_(epoll_create1(EPOLL_CLOEXEC)),
+      events_(512)
 {
     update_time();
 }

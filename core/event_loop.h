@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/buf.h"
@@ -88,6 +89,10 @@ public:
     uint64_t now() const { return now_; }           // ms, CLOCK_MONOTONIC, cached
     void update_time();
     BufPool& pool() { return pool_; }
+    // One block-sized buffer every connection of this loop reads into first, so an idle
+    // connection (or one whose input is always consumed whole) holds no block at all.
+    uint8_t* read_scratch() { return scratch_.get(); }
+    uint32_t read_scratch_size() const { return pool_.block_size(); }
 
     void add_timer(Timer& t, uint64_t delay_ms) { timers_.add(t, now_ + delay_ms); }
     void cancel_timer(Timer& t) { timers_.cancel(t); }
@@ -127,6 +132,7 @@ private:
     void on_io(uint32_t events) override;   // the signalfd
 
     BufPool pool_;
+    std::unique_ptr<uint8_t[]> scratch_;
     UniqueFd ep_;
     UniqueFd sigfd_;
     IoReg sigreg_;

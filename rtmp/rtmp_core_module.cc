@@ -112,7 +112,7 @@ const char* RtmpCoreModule::merge(ConfBase* child, const ConfBase* parent, ConfL
     merge_value(c.ping, p.ping, uint64_t(60000));
     merge_value(c.ping_timeout, p.ping_timeout, uint64_t(30000));
     merge_value(c.ack_window, p.ack_window, 5000000u);
-    merge_value(c.out_queue, p.out_queue, 512u);
+    merge_value(c.out_queue, p.out_queue, 256u);
     merge_value(c.out_queue_bytes, p.out_queue_bytes, uint64_t(8) << 20);
     return nullptr;
 }

@@ -28,7 +28,7 @@ struct RtmpCoreConf : ConfBase {
     std::optional<uint64_t> ping;                // ms idle before a ping (60s)
     std::optional<uint64_t> ping_timeout;        // ms to answer a ping (30s)
     std::optional<uint32_t> ack_window;          // our window ack size (5000000)
-    std::optional<uint32_t> out_queue;           // queued messages per connection (512)
+    std::optional<uint32_t> out_queue;           // queued messages per connection (256)
     std::optional<uint64_t> out_queue_bytes;     // queued bytes per connection (8m)
     const Hooks* hooks = nullptr;                // the cycle's chain (set after parsing)
 };

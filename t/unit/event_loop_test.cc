@@ -54,7 +54,7 @@ struct Pair {
     }
 };
 
-Connection* adopt(ConnectionTable& t, int fd, Recorder* r)
+Connection* adopt(ConnectionTable& t, int fd, ConnHandler* r)
 {
     sockaddr_storage ss{};
     ss.ss_family = AF_UNIX;
@@ -269,4 +269,64 @@ TEST(EventLoop, StaleEventForReusedSlotIsDropped)
     ASSERT_EQ(write(p1.b, "x", 1), 1);
     turn(loop);
     EXPECT_EQ(table.active(), 1u);
+}
+
+namespace {
+// Consumes whole lines only: the rest of the input stays with the connection.
+struct LineReader : ConnHandler {
+    std::vector<std::string> lines;
+    bool pause_after_first = false;
+    void on_read(Connection& c) override
+    {
+        auto in = c.input();
+        std::string s(reinterpret_cast<const char*>(in.data()), in.size());
+        size_t used = 0, nl;
+        while ((nl = s.find('\n', used)) != std::string::npos) {
+            lines.push_back(s.substr(used, nl - used));
+            used = nl + 1;
+            if (pause_after_first) {
+                pause_after_first = false;
+                c.consume(used);
+                c.pause_reading(true);
+                return;
+            }
+        }
+        c.consume(used);
+    }
+    void on_close(Connection&, const char*) override {}
+};
+}  // namespace
+
+TEST(EventLoop, UnconsumedInputIsKeptUntilTheRestArrives)
+{
+    EventLoop loop(4096, 64);
+    ConnectionTable table(loop, 2);
+    Pair p;
+    auto* r = new LineReader;
+    Connection* c = adopt(table, p.a, r);
+    ASSERT_EQ(write(p.b, "one\ntw", 6), 6);
+    turn(loop);
+    EXPECT_EQ(r->lines, (std::vector<std::string>{"one"}));
+    EXPECT_EQ(loop.pool().outstanding(), 1u);   // "tw" waits in a block of its own
+    ASSERT_EQ(write(p.b, "o\n", 2), 2);
+    turn(loop);
+    EXPECT_EQ(r->lines, (std::vector<std::string>{"one", "two"}));
+    EXPECT_EQ(loop.pool().outstanding(), 0u);
+    (void)c;
+}
+
+TEST(EventLoop, InputBufferedWhilePausedIsDeliveredOnResume)
+{
+    EventLoop loop(4096, 64);
+    ConnectionTable table(loop, 2);
+    Pair p;
+    auto* r = new LineReader;
+    r->pause_after_first = true;
+    Connection* c = adopt(table, p.a, r);
+    ASSERT_EQ(write(p.b, "a\nb\nc\n", 6), 6);
+    turn(loop);
+    EXPECT_EQ(r->lines, (std::vector<std::string>{"a"}));
+    c->pause_reading(false);   // nothing new arrives: the kept "b\nc\n" must still come
+    turn(loop);
+    EXPECT_EQ(r->lines, (std::vector<std::string>{"a", "b", "c"}));
 }
