@@ -40,6 +40,7 @@ void IoReg::reset()
 
 EventLoop::EventLoop(uint32_t block_size, size_t max_blocks)
     : pool_(block_size, max_blocks),
+      small_pool_(kSmallBlockSize, max_blocks),
       scratch_(new uint8_t[block_size]),
       ep_(epoll_create1(EPOLL_CLOEXEC)),
       events_(512)

@@ -89,6 +89,10 @@ public:
     uint64_t now() const { return now_; }           // ms, CLOCK_MONOTONIC, cached
     void update_time();
     BufPool& pool() { return pool_; }
+    // Small blocks for the control path (handshake, commands, statuses): a burst of
+    // thousands of new connections then costs 2 KiB each in flight, not a media block.
+    BufPool& small_pool() { return small_pool_; }
+    static constexpr uint32_t kSmallBlockSize = 2048;
     // One block-sized buffer every connection of this loop reads into first, so an idle
     // connection (or one whose input is always consumed whole) holds no block at all.
     uint8_t* read_scratch() { return scratch_.get(); }
@@ -132,6 +136,7 @@ private:
     void on_io(uint32_t events) override;   // the signalfd
 
     BufPool pool_;
+    BufPool small_pool_;
     std::unique_ptr<uint8_t[]> scratch_;
     UniqueFd ep_;
     UniqueFd sigfd_;

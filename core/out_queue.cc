@@ -5,12 +5,26 @@ namespace strom {
 void OutQueue::configure(uint32_t capacity, size_t max_bytes)
 {
     if (capacity == 0) capacity = 1;
-    if (!ring_ || count_ == 0) {
-        if (capacity != capacity_) ring_.reset();
-        capacity_ = capacity;
+    if (count_ == 0) {
+        ring_.reset();
+        ring_size_ = 0;
         head_ = 0;
     }
+    if (capacity >= count_) capacity_ = capacity;
     max_bytes_ = max_bytes;
+}
+
+bool OutQueue::grow()
+{
+    uint32_t size = ring_size_ ? ring_size_ * 2 : kInitialRing;
+    if (size > capacity_) size = capacity_;
+    if (size <= ring_size_) return false;
+    std::unique_ptr<Entry[]> ring(new Entry[size]);
+    for (uint32_t i = 0; i < count_; ++i) ring[i] = std::move(ring_[(head_ + i) % ring_size_]);
+    ring_ = std::move(ring);
+    ring_size_ = size;
+    head_ = 0;
+    return true;
 }
 
 bool OutQueue::push(BufRef msg, uint8_t tag)
@@ -22,8 +36,8 @@ bool OutQueue::push(BufRef msg, uint8_t tag)
 bool OutQueue::push(BufRef msg, size_t len, uint8_t tag)
 {
     if (full() || len == 0) return len == 0;
-    if (!ring_) ring_.reset(new Entry[capacity_]);
-    Entry& e = ring_[(head_ + count_) % capacity_];
+    if (count_ == ring_size_ && !grow()) return false;
+    Entry& e = ring_[(head_ + count_) % ring_size_];
     e.msg = std::move(msg);
     e.len = uint32_t(len);
     e.tag = tag;
@@ -34,7 +48,7 @@ bool OutQueue::push(BufRef msg, size_t len, uint8_t tag)
 
 uint8_t OutQueue::back_tag() const
 {
-    return count_ ? ring_[(head_ + count_ - 1) % capacity_].tag : 0;
+    return count_ ? ring_[(head_ + count_ - 1) % ring_size_].tag : 0;
 }
 
 int OutQueue::gather(iovec* iov, int max, size_t max_bytes) const
@@ -43,7 +57,7 @@ int OutQueue::gather(iovec* iov, int max, size_t max_bytes) const
     size_t total = 0;
     size_t skip = front_off_;
     for (uint32_t i = 0; i < count_ && n < max && total < max_bytes; ++i) {
-        const Entry& e = ring_[(head_ + i) % capacity_];
+        const Entry& e = ring_[(head_ + i) % ring_size_];
         for (Block* b = e.msg.get(); b && n < max && total < max_bytes; b = b->next) {
             size_t len = b->size();
             if (skip >= len) {
@@ -73,7 +87,7 @@ void OutQueue::advance(size_t n)
         bytes_ -= e.len;
         e.msg.reset();
         front_off_ = 0;
-        head_ = (head_ + 1) % capacity_;
+        head_ = (head_ + 1) % ring_size_;
         --count_;
     }
 }
@@ -82,7 +96,7 @@ void OutQueue::clear()
 {
     while (count_ > 0) {
         ring_[head_].msg.reset();
-        head_ = (head_ + 1) % capacity_;
+        head_ = (head_ + 1) % ring_size_;
         --count_;
     }
     bytes_ = 0;

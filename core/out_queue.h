@@ -45,7 +45,13 @@ private:
         uint32_t len;
         uint8_t tag;
     };
+    bool grow();
+
+    // The ring starts small and doubles up to capacity_: an idle connection keeps a few
+    // hundred bytes, a busy player reaches its full out_queue once.
+    static constexpr uint32_t kInitialRing = 16;
     std::unique_ptr<Entry[]> ring_;
+    uint32_t ring_size_ = 0;
     uint32_t capacity_ = 256;
     uint32_t head_ = 0;
     uint32_t count_ = 0;

@@ -272,6 +272,7 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     auto* p = new LivePlayer;
     p->s = &s;
     p->ns = ns;
+    p->stream = st;
     ns->role = NetStream::Role::playing;
     ns->type = "live";
     ns->started_ms = s.loop().now();
@@ -282,6 +283,7 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     STROM_LOG(info, s.id(), "play \"%s\" from %s%s", key.c_str(), s.peer(),
               st->has_publisher() ? "" : ", waiting for the publisher");
     s.send_play_start(*ns, cmd.reset);
+    if (s.conn().closing()) return Rc::done;   // on_close_stream has freed the player
     st->add_player(p);
     if (!st->has_publisher() && current_worker()) {
         try_pull(*st, s.loop());        // published on another worker?

@@ -54,7 +54,7 @@ void LiveStream::arm_lookup(EventLoop& loop)
 void LiveStream::on_lookup(Timer& t)
 {
     auto* st = static_cast<LiveStream*>(t.arg);
-    if (st->publisher_ || st->pull_ || st->players_.empty()) return;
+    if (st->publisher_ || st->pull_ || st->live_players_ == 0) return;
     st->module_.try_pull(*st, *st->loop_);
     if (!st->publisher_ && !st->pull_) st->loop_->add_timer(t, 1000);
 }
@@ -64,7 +64,22 @@ void LiveStream::pull_closed(LivePull* p)
     if (pull_ != p) return;
     pull_ = nullptr;
     if (publisher_ == p->session()) detach_publisher();
-    if (!players_.empty() && loop_) arm_lookup(*loop_);
+    if (live_players_ > 0 && loop_) arm_lookup(*loop_);
+}
+
+template <class F> void LiveStream::each_player(F&& f)
+{
+    ++walking_;
+    for (size_t i = 0; i < players_.size(); ++i) {
+        if (LivePlayer* p = players_[i]) f(*p);
+    }
+    if (--walking_ == 0) {
+        size_t j = 0;
+        for (LivePlayer* p : players_) {
+            if (p) players_[j++] = p;
+        }
+        players_.resize(j);
+    }
 }
 
 // --- publisher --------------------------------------------------------------------------------
@@ -83,15 +98,16 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
     gop_.clear();
     gop_bytes_ = 0;
     last_media_ms_ = s.loop().now();
-    for (LivePlayer* p : players_) {
-        p->waiting_key = *conf_->wait_key;
-        p->sent_video_seq = p->sent_audio_seq = false;
+    each_player([&](LivePlayer& p) {
+        p.waiting_key = *conf_->wait_key;
+        p.sent_video_seq = p.sent_audio_seq = false;
+        // The last use of p: a send may close the session and free it.
         if (*conf_->play_restart) {
-            p->s->send_play_start(*p->ns, true);
+            p.s->send_play_start(*p.ns, true);
         } else if (*conf_->publish_notify) {
-            (void)p->s->send_status(p->ns->msid, Status::play_publish_notify, name_ + " is now published.");
+            (void)p.s->send_status(p.ns->msid, Status::play_publish_notify, name_ + " is now published.");
         }
-    }
+    });
     if (*conf_->drop_idle_publisher) s.loop().add_timer(idle_timer_, *conf_->drop_idle_publisher);
 }
 
@@ -100,21 +116,26 @@ void LiveStream::detach_publisher()
     if (publisher_ && idle_timer_.armed()) publisher_->loop().cancel_timer(idle_timer_);
     publisher_ = nullptr;
     publisher_ns_ = nullptr;
-    for (LivePlayer* p : players_) {
-        if (p->s->internal()) {
+    each_player([&](LivePlayer& p) {
+        // A send that finds the out-queue full closes the session, which frees p: only
+        // the session (destroyed at the end of the iteration) is used after a send.
+        Session& s = *p.s;
+        uint32_t msid = p.ns->msid;
+        if (s.internal()) {
             // Another worker pulls through this session: it ends, so that worker looks
             // for the stream's next publisher itself.
-            p->s->conn().close_after_flush("source unpublished");
-            continue;
+            s.conn().close_after_flush("source unpublished");
+            return;
         }
         if (*conf_->play_restart) {
-            (void)p->s->send_status(p->ns->msid, Status::play_stop);
+            (void)s.send_status(msid, Status::play_stop);
         } else if (*conf_->publish_notify) {
-            (void)p->s->send_status(p->ns->msid, Status::play_unpublish_notify, p->ns->name + " is now unpublished.");
+            (void)s.send_status(msid, Status::play_unpublish_notify, name_ + " is now unpublished.");
         }
-        (void)p->s->send_control(rtmp::Control::stream_eof(p->ns->msid));
-        p->s->conn().flush_soon();
-    }
+        if (s.conn().closing()) return;
+        (void)s.send_control(rtmp::Control::stream_eof(msid));
+        if (!s.conn().closing()) s.conn().flush_soon();
+    });
     meta_ = LiveMsg();
     seqs_.clear();
     gop_.clear();
@@ -146,6 +167,7 @@ void LiveStream::add_player(LivePlayer* p)
     p->merge_timer.fn = &LiveStream::on_merge_flush;
     p->merge_timer.arg = p;
     players_.push_back(p);
+    ++live_players_;
     if (publisher_) send_cached_start(*p);
 }
 
@@ -153,13 +175,17 @@ void LiveStream::remove_player(LivePlayer* p)
 {
     if (p->merge_timer.armed()) p->s->loop().cancel_timer(p->merge_timer);
     for (size_t i = 0; i < players_.size(); ++i) {
-        if (players_[i] == p) {
+        if (players_[i] != p) continue;
+        --live_players_;
+        if (walking_) {
+            players_[i] = nullptr;   // the walk compacts when it ends
+        } else {
             players_[i] = players_.back();
             players_.pop_back();
-            break;
         }
+        break;
     }
-    if (players_.empty() && pull_) {
+    if (live_players_ == 0 && pull_) {
         LivePull* pull = pull_;
         pull_ = nullptr;
         if (publisher_ == pull->session()) detach_publisher();
@@ -244,30 +270,29 @@ bool LiveStream::frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* 
                   : lm.type == msg_type::audio ? (*conf_->interleave ? kCsidVideo : kCsidAudio)
                                                : kCsidData;
     rtmp::MsgHeader h{csid, lm.type, msid, lm.ts};
-    BufPool& pool = publisher_ ? publisher_->pool() : players_.front()->s->pool();
+    BufPool& pool = loop_->pool();
     return rtmp::frame_message(pool, chunk_size, h, lm.payload.get(), 0, lm.len, out) == Rc::ok;
 }
 
 void LiveStream::deliver(LiveMsg& lm)
 {
-    for (size_t i = 0; i < players_.size(); ++i) {
-        LivePlayer& p = *players_[i];
+    each_player([&](LivePlayer& p) {
         NetStream& ns = *p.ns;
-        if (ns.paused) continue;
+        if (ns.paused) return;
         if (lm.type == msg_type::audio) {
-            if (!ns.receive_audio) continue;
-            if (*conf_->wait_video && !p.got_media) continue;
+            if (!ns.receive_audio) return;
+            if (*conf_->wait_video && !p.got_media) return;
         } else if (lm.type == msg_type::video) {
-            if (!ns.receive_video) continue;
+            if (!ns.receive_video) return;
             if (!lm.seq && p.waiting_key) {
-                if (!lm.key) continue;
+                if (!lm.key) return;
                 p.waiting_key = false;
             }
             if (!lm.seq) p.got_media = true;
         }
         bool droppable = lm.type == msg_type::video && !lm.key && !lm.seq;
         enqueue(p, lm, droppable);
-    }
+    });
 }
 
 bool LiveStream::enqueue(LivePlayer& p, LiveMsg& lm, bool droppable)

@@ -50,8 +50,8 @@ public:
     const std::string& key() const { return key_; }
     bool has_publisher() const { return publisher_ != nullptr; }
     rtmp::Session* publisher() const { return publisher_; }
-    bool unused() const { return !publisher_ && players_.empty(); }
-    size_t player_count() const { return players_.size(); }
+    bool unused() const { return !publisher_ && live_players_ == 0 && walking_ == 0; }
+    size_t player_count() const { return live_players_; }
 
     // A local publisher (ns set) or a pull from another worker (ns null).
     void attach_publisher(rtmp::Session& s, rtmp::NetStream* ns);
@@ -70,6 +70,9 @@ public:
     void set_conf(const LiveConf& c) { conf_ = &c; }
 
 private:
+    // Runs f on every player. A send may close a player's session, which removes (and
+    // frees) it: removal during the walk only clears its slot; the walk compacts after.
+    template <class F> void each_player(F&& f);
     bool cache(LiveMsg& lm, const rtmp::MediaMsg& m);
     bool frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out);
     void deliver(LiveMsg& lm);
@@ -92,7 +95,9 @@ private:
     uint32_t chunk_size_;
     rtmp::Session* publisher_ = nullptr;
     rtmp::NetStream* publisher_ns_ = nullptr;
-    std::vector<LivePlayer*> players_;
+    std::vector<LivePlayer*> players_;   // null: removed during a walk
+    int walking_ = 0;
+    size_t live_players_ = 0;
 
     LiveMsg meta_;
     // Sequence headers per media type and track (E-RTMP multitrack sends one per track)

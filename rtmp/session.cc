@@ -160,7 +160,7 @@ Rc Session::drive_handshake(size_t* used)
     Rc rc = hs_->feed(in.data(), in.size(), used);
     auto out = hs_->output();
     if (!out.empty()) {
-        Chain ch(pool());
+        Chain ch(loop().small_pool());
         if (ch.append(out.data(), out.size()) != Rc::ok) {
             close("out of buffers");
             return Rc::error;
@@ -353,7 +353,7 @@ bool Session::send_framed(BufRef msg, uint8_t tag)
 Rc Session::send_control(const Control& c)
 {
     BufRef out;
-    if (frame_control(pool(), out_chunk_size_, c, &out) != Rc::ok) {
+    if (frame_control(loop().small_pool(), out_chunk_size_, c, &out) != Rc::ok) {
         close("out of buffers");
         return Rc::error;
     }
@@ -372,7 +372,7 @@ Rc Session::send_amf(uint8_t type, uint32_t msid, std::initializer_list<const Am
     for (const AmfValue* v : values) amf0_encode(*v, &body);
     MsgHeader h{msid == 0 ? kCsidCommand : kCsidStreamCommand, type, msid, 0};
     BufRef out;
-    if (frame_message(pool(), out_chunk_size_, h, body.data(), body.size(), &out) != Rc::ok) {
+    if (frame_message(loop().small_pool(), out_chunk_size_, h, body.data(), body.size(), &out) != Rc::ok) {
         close("out of buffers");
         return Rc::error;
     }

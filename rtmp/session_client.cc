@@ -38,7 +38,7 @@ void Session::on_connected(Connection& c, bool ok)
 {
     if (!ok) return;   // on_close follows with "connect failed"
     auto out = hs_->output();
-    Chain ch(pool());
+    Chain ch(loop().small_pool());
     if (ch.append(out.data(), out.size()) != Rc::ok) {
         c.close("out of buffers");
         return;
@@ -99,7 +99,8 @@ Rc Session::dispatch_client(std::string_view name, double tid, std::vector<AmfVa
     }
     if (name == "_result" && client_step_ == 1 && tid == create_tid_) {
         client_step_ = 2;
-        client_msid_ = args.size() > 1 && args[1].is_number() ? uint32_t(args[1].num()) : 1;
+        double id = args.size() > 1 && args[1].is_number() ? args[1].num() : 1;
+        client_msid_ = id >= 1 && id <= 65535 ? uint32_t(id) : 1;   // a server's double
         AmfValue null(nullptr), sname(client_.stream), zero(0.0);
         if (client_.publish) {
             AmfValue pub("publish"), type("live");

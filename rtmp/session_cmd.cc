@@ -227,7 +227,9 @@ Rc Session::cmd_close_stream(uint32_t msid)
 
 Rc Session::cmd_delete_stream(std::vector<AmfValue>& args)
 {
-    uint32_t msid = args.size() > 1 && args[1].is_number() ? uint32_t(args[1].num()) : 0;
+    // The id is a peer's double: only small positive integers can name a stream.
+    double d = args.size() > 1 && args[1].is_number() ? args[1].num() : 0;
+    uint32_t msid = d >= 1 && d <= 65535 ? uint32_t(d) : 0;
     for (size_t i = 0; i < streams_.size(); ++i) {
         if (streams_[i]->msid == msid) {
             end_stream(*streams_[i], false);
