@@ -22,7 +22,6 @@ struct ConnectCmd {
     double object_encoding = 0;
     double capabilities = 0;
     AmfValue fourcc_list;    // Enhanced RTMP: strict array of FourCC strings, or undefined
-    AmfValue command_object;
 };
 
 struct PublishCmd {

@@ -152,7 +152,6 @@ Rc Session::cmd_connect(double tid, std::vector<AmfValue>& args)
     c.object_encoding = obj->get_num("objectEncoding", 0);
     c.capabilities = obj->get_num("capabilities", 0);
     if (const AmfValue* f = obj->get("fourCcList")) c.fourcc_list = *f;
-    c.command_object = *obj;
     loop().cancel_timer(deadline_);
     for (unsigned char ch : c.app) {
         if (ch < 0x20 || ch == 0x7f) c.app.clear();
@@ -187,7 +186,8 @@ Rc Session::connect_done(Session& s, ConnectCmd& c)
     if (!c.fourcc_list.is_undefined()) {
         // Enhanced RTMP: echo the client's FourCC list. Strom relays payloads untouched,
         // so every codec the client names is one the server accepts.
-        props.set("fourCcList", c.fourcc_list);
+        props.set("fourCcList", std::move(c.fourcc_list));   // not needed after the reply
+        c.fourcc_list = AmfValue();
     }
     s.connected_ = true;
     s.state_ = State::ready;
