@@ -2,9 +2,12 @@
 #include <span>
 
 #include "core/core_module.h"
+#include "modules/access_module.h"
+#include "modules/limit_module.h"
 #include "modules/live_module.h"
 #include "modules/play_module.h"
 #include "modules/record_module.h"
+#include "modules/secure_token_module.h"
 #include "rtmp/rtmp_core_module.h"
 
 namespace strom {
@@ -14,6 +17,9 @@ std::span<Module* const> strom_modules()
     static Module* const list[] = {
         &core_module,
         &rtmp::rtmp_core_module,
+        &mod::limit_module,
+        &mod::access_module,
+        &mod::secure_token_module,
         &mod::live_module,
         &mod::record_module,
         &mod::play_module,

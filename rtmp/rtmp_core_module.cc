@@ -16,19 +16,36 @@ namespace {
 
 class RtmpFactory final : public ConnHandlerFactory {
 public:
-    explicit RtmpFactory(bool internal) : internal_(internal) {}
+    explicit RtmpFactory(bool internal, bool proxy = false) : internal_(internal), proxy_(proxy) {}
     ConnHandler* create(Connection& c, void* server) override
     {
         auto* s = new Session(c, static_cast<const ServerBlock*>(server));
         if (internal_) s->set_internal();
+        if (proxy_) s->expect_proxy_header();
         return s;
     }
 
 private:
     bool internal_;
+    bool proxy_;   // `listen ... proxy_protocol`
 };
 RtmpFactory rtmp_factory(false);
 RtmpFactory internal_factory(true);
+RtmpFactory proxy_factory(false, true);
+
+// set_real_ip_from CIDR (repeatable)
+const char* set_real_ip_from(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<RtmpCoreConf*>(conf);
+    Cidr cidr;
+    const char* why = "";
+    if (!parse_cidr(d.args[0], &cidr, &why)) {
+        return cx.fail("\"set_real_ip_from\" directive invalid value: \"%s\", %s", d.args[0].c_str(), why);
+    }
+    if (!c->real_ip_from) c->real_ip_from.emplace();
+    c->real_ip_from->push_back(cidr);
+    return nullptr;
+}
 
 // listen ADDRESS [backlog=N] [reuseport]
 const char* set_listen(ConfContext& cx, ConfBase*, const ConfNode& d)
@@ -43,16 +60,18 @@ const char* set_listen(ConfContext& cx, ConfBase*, const ConfNode& d)
         const std::string& a = d.args[i];
         if (a == "reuseport") {
             ls.reuseport = true;
+        } else if (a == "proxy_protocol") {
+            ls.proto = &proxy_factory;
         } else if (a.rfind("backlog=", 0) == 0) {
             char* end = nullptr;
             long v = strtol(a.c_str() + 8, &end, 10);
             if (*end || v <= 0 || v > 65535) return cx.invalid(d, i);
             ls.backlog = int(v);
         } else {
-            return cx.invalid(d, i, "it must be \"backlog=N\" or \"reuseport\"");
+            return cx.invalid(d, i, "it must be \"backlog=N\", \"reuseport\" or \"proxy_protocol\"");
         }
     }
-    ls.proto = &rtmp_factory;
+    if (!ls.proto) ls.proto = &rtmp_factory;
     ls.server = cx.server;
     ls.file = d.file;
     ls.line = d.line;
@@ -65,7 +84,8 @@ constexpr uint32_t kSrv = kCtxRtmp | kCtxServer;
 constexpr uint64_t kMaxChunk = 0x7FFFFFFF;
 
 constexpr Directive kDirectives[] = {
-    {"listen", kCtxServer, ArgShape::range(1, 3), set_listen},
+    {"listen", kCtxServer, ArgShape::range(1, 4), set_listen},
+    {"set_real_ip_from", kSrv, ArgShape::n(1), set_real_ip_from},
     {"chunk_size", kSrv, ArgShape::n(1), set_size<&C::chunk_size, 128, 16777215>},
     {"max_message", kSrv, ArgShape::n(1), set_size<&C::max_message, 1024, 0xFFFFFF>},
     {"max_chunk_streams", kSrv, ArgShape::n(1), set_num<&C::max_chunk_streams, 2, 65536>},
@@ -114,6 +134,7 @@ const char* RtmpCoreModule::merge(ConfBase* child, const ConfBase* parent, ConfL
     merge_value(c.ack_window, p.ack_window, 5000000u);
     merge_value(c.out_queue, p.out_queue, 256u);
     merge_value(c.out_queue_bytes, p.out_queue_bytes, uint64_t(8) << 20);
+    merge_value(c.real_ip_from, p.real_ip_from, std::vector<Cidr>());
     return nullptr;
 }
 
@@ -121,6 +142,12 @@ Rc RtmpCoreModule::postconfiguration(Cycle& cycle)
 {
     Hooks& h = hooks(cycle);
     Session::set_terminals(h);
+    for (const ListenSpec& ls : cycle.listens) {
+        if (ls.proto == &proxy_factory && ls.server && rtmp_conf(*ls.server).real_ip_from->empty()) {
+            return cycle.fail("\"listen %s proxy_protocol\" needs \"set_real_ip_from\" in %s:%d",
+                              ls.addr.text.c_str(), ls.file.c_str(), ls.line);
+        }
+    }
     for (auto& srv : cycle.servers()) {
         srv->conf<RtmpCoreConf>(*this).hooks = &h;
         for (auto& app : srv->apps) app->conf<RtmpCoreConf>(*this).hooks = &h;

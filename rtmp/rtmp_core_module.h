@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
+#include "core/cidr.h"
 #include "core/conf_directive.h"
 #include "core/cycle.h"
 #include "core/connection.h"
@@ -30,6 +32,9 @@ struct RtmpCoreConf : ConfBase {
     std::optional<uint32_t> ack_window;          // our window ack size (5000000)
     std::optional<uint32_t> out_queue;           // queued messages per connection (256)
     std::optional<uint64_t> out_queue_bytes;     // queued bytes per connection (8m)
+    // Proxies whose PROXY protocol header is believed (set_real_ip_from, repeatable);
+    // a listen with proxy_protocol refuses a header from any other address.
+    std::optional<std::vector<Cidr>> real_ip_from;
     const Hooks* hooks = nullptr;                // the cycle's chain (set after parsing)
 };
 

@@ -4,12 +4,14 @@
 
 #include <cstring>
 
+#include "core/cidr.h"
 #include "core/conf_block.h"
 #include "core/log.h"
 #include "rtmp/aggregate.h"
 #include "rtmp/amf0.h"
 #include "rtmp/chunk_writer.h"
 #include "rtmp/handshake.h"
+#include "rtmp/proxy_protocol.h"
 #include "rtmp/rtmp_core_module.h"
 
 namespace strom::rtmp {
@@ -23,7 +25,11 @@ Session::Session(Connection& c, const ServerBlock* server) : conn_(&c), server_(
 {
     init_common();
     hs_ = std::make_unique<Handshake>(Handshake::Role::server);
-    arm_deadline(handshake_timeout_);   // absolute: handshake and connect together
+    arm_deadline(handshake_timeout_);   // absolute: PROXY header, handshake and connect together
+    // The start hooks run once the factory has finished with us (it may still ask for
+    // a PROXY header), and before any byte of the handshake is looked at.
+    start_ev_ = Posted{&Session::on_start_posted, this};
+    loop().post(start_ev_);
 }
 
 Session::Session(Connection& c, const ServerBlock* server, const ClientParams& p, ClientObserver* observer)
@@ -36,6 +42,75 @@ Session::Session(Connection& c, const ServerBlock* server, const ClientParams& p
 }
 
 Session::~Session() = default;
+
+const sockaddr* Session::client_addr() const
+{
+    return reinterpret_cast<const sockaddr*>(client_len_ ? &client_ss_ : &conn_->peer());
+}
+
+socklen_t Session::client_addr_len() const
+{
+    return client_len_ ? client_len_ : socklen_t(sizeof(sockaddr_storage));
+}
+
+void Session::set_client_addr(const sockaddr* sa, socklen_t len)
+{
+    if (len > socklen_t(sizeof(client_ss_))) len = sizeof(client_ss_);
+    memcpy(&client_ss_, sa, len);
+    client_len_ = len;
+    format_sockaddr(sa, len, client_text_, sizeof(client_text_));
+}
+
+void Session::on_start_posted(Posted& p)
+{
+    auto* s = static_cast<Session*>(p.arg);
+    if (!s->started_ && !s->proxy_pending_ && !s->conn_->closing()) (void)s->run_start();
+}
+
+bool Session::run_start()
+{
+    started_ = true;
+    loop().cancel_post(start_ev_);
+    if (!hooks_ || role_ == Role::client) return true;
+    for (const StartHandler& h : hooks_->start) {
+        if (h.fn(h.self, *this) != Rc::ok) {
+            if (!conn_->closing()) close("refused");
+            return false;
+        }
+    }
+    return true;
+}
+
+Rc Session::read_proxy_header(size_t* used)
+{
+    auto in = conn_->input();
+    ProxyHeader h;
+    const char* why = "";
+    Rc rc = parse_proxy_header(in.data(), in.size(), &h, used, &why);
+    if (rc == Rc::again) return rc;
+    if (rc == Rc::error) {
+        STROM_LOG(info, id(), "client %s: %s, closing", peer(), why);
+        close("bad PROXY header");
+        return Rc::error;
+    }
+    // Only a proxy we trust may name another client (set_real_ip_from).
+    const auto& trusted = *rtmp_conf(*server_).real_ip_from;
+    const sockaddr* sa = reinterpret_cast<const sockaddr*>(&conn_->peer());
+    bool ok = false;
+    for (const Cidr& c : trusted) ok = ok || cidr_match(c, sa, sizeof(sockaddr_storage));
+    if (!ok) {
+        STROM_LOG(notice, id(), "client %s: PROXY header from an untrusted address (set_real_ip_from), closing",
+                  peer());
+        close("untrusted PROXY header");
+        return Rc::error;
+    }
+    proxy_pending_ = false;
+    if (!h.local) {
+        set_client_addr(reinterpret_cast<const sockaddr*>(&h.src), h.src_len);
+        STROM_LOG(debug, id(), "client %s via proxy %s", peer(), conn_->peer_text());
+    }
+    return run_start() ? Rc::ok : Rc::error;
+}
 
 void Session::init_common()
 {
@@ -122,8 +197,16 @@ void Session::on_read(Connection& c)
 {
     last_input_ = loop().now();
     ping_outstanding_ = false;
-    auto in = c.input();
     size_t off = 0;
+    if (proxy_pending_) {
+        Rc rc = read_proxy_header(&off);
+        if (rc == Rc::error) return;
+        if (rc == Rc::again) return;
+        c.consume(off);
+        off = 0;
+    }
+    if (!started_ && !run_start()) return;
+    auto in = c.input();
     if (state_ == State::handshake) {
         size_t used = 0;
         Rc rc = drive_handshake(&used);
@@ -452,6 +535,7 @@ void Session::end_stream(NetStream& ns, bool notify)
 void Session::on_close(Connection& c, const char* reason)
 {
     state_ = State::closing;
+    loop().cancel_post(start_ev_);
     loop().cancel_timer(deadline_);
     loop().cancel_timer(ping_timer_);
     const char* role = "-";

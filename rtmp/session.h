@@ -111,7 +111,15 @@ public:
 
     uint64_t id() const { return conn_->id(); }
     Connection& conn() { return *conn_; }
-    const char* peer() const { return conn_->peer_text(); }
+    // The client as rules, logs and callbacks know it: the socket's peer, or the address
+    // a trusted PROXY protocol header named (set_client_addr).
+    const char* peer() const { return client_text_[0] ? client_text_ : conn_->peer_text(); }
+    const sockaddr* client_addr() const;
+    socklen_t client_addr_len() const;
+    void set_client_addr(const sockaddr* sa, socklen_t len);
+    // Server side, a `listen ... proxy_protocol` socket: the first bytes must be a PROXY
+    // header (v1 or v2); the start hooks and the handshake wait for it.
+    void expect_proxy_header() { proxy_pending_ = true; }
     Role role() const { return role_; }
     bool internal() const { return internal_; }
     void set_internal() { internal_ = true; }
@@ -177,6 +185,9 @@ private:
     Rc on_message(Message& m) override;
 
     void init_common();
+    static void on_start_posted(Posted& p);
+    bool run_start();   // false: refused by a start hook (closed)
+    Rc read_proxy_header(size_t* used);
     void apply_limits();
     Rc drive_handshake(size_t* used);
     void handshake_done();
@@ -232,6 +243,12 @@ private:
     Timer deadline_;
     Timer ping_timer_;
     void* ctx_[kMaxModuleSlots] = {};
+    sockaddr_storage client_ss_{};   // set from a PROXY header; client_len_ 0 = socket peer
+    socklen_t client_len_ = 0;
+    char client_text_[64] = {};
+    Posted start_ev_;
+    bool started_ = false;         // the start hooks ran
+    bool proxy_pending_ = false;   // a PROXY header is still expected
 
     // client side
     ClientParams client_;

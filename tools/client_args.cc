@@ -406,6 +406,7 @@ const char* client_usage(std::string_view name)
            "  play URL [-o out.flv] [--duration 10s]          play; write FLV or print stats\n"
            "  probe URL                                       codecs, rate, keyframes, latency\n"
            "  bench URL --file F [--players N] ...            load test (see bench --help)\n"
+           "  token --secret S --app A --stream N --ttl 1h    print a signed URL (secure_token)\n"
            "URL: rtmp://host[:port]/app/stream (port 1935 by default)\n"
            "Run 'strom-client COMMAND --help' for a command's options.\n";
 }

@@ -55,6 +55,7 @@ int main(int argc, char** argv)
     if (cmd == "play") return cmd_play(args);
     if (cmd == "probe") return cmd_probe(args);
     if (cmd == "bench") return cmd_bench(args);
+    if (cmd == "token") return cmd_token(args);
     print_error("unknown command \"" + std::string(cmd) + "\"");
     fputs(client_usage(""), stderr);
     return kExitUsage;

@@ -14,6 +14,7 @@ int cmd_publish(const Args& args);
 int cmd_play(const Args& args);
 int cmd_probe(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_token(const Args& args);   // signed URLs for secure_token
 
 // "strom-client: <what>" on stderr.
 void print_error(const std::string& what);
