@@ -114,6 +114,7 @@ Rc flv_probe_head(std::span<const uint8_t> head, uint64_t file_size, FlvFileInfo
     if (!out->media_start) {
         // No media in the head: play on from after the last complete tag read.
         out->media_start = end_of_last ? end_of_last : rtmp::kFlvFileStartSize;
+        if (out->media_start > file_size) out->media_start = file_size;   // a header-only file
         if (!have_first) out->first_tag = out->media_start;
     }
     if (!out->meta.empty()) read_meta_index(out->meta, file_size, out);
