@@ -192,6 +192,19 @@ class LiveTest(LiveTestBase):
         self.assertGreater(ts[-1] - ts[0], 4.5)   # played through the switch
         self.assertTrue(all(b >= a - 0.5 for a, b in zip(ts, ts[1:])), "timestamps went back")
 
+    def test_access_log_has_one_line_per_connection(self):
+        srv = self.server(conf(), extra_main="access_log logs/access.log;").start()
+        p = self.publish(srv, loop=False, media=make_flv(seconds=2))
+        self.wait_published(srv)
+        p.wait(20)
+        log = os.path.join(srv.prefix, "logs", "access.log")
+        wait_for(lambda: os.path.exists(log) and "role=publish" in open(log).read(), 10, what="access log")
+        lines = open(log).read().splitlines()
+        pub = [l for l in lines if "role=publish" in l]
+        self.assertEqual(len(pub), 1, lines)
+        self.assertIn('app="live" stream="test"', pub[0])
+        self.assertRegex(pub[0], r"in=\d{5,} out=\d+ time=\d+\.\d{3}s")
+
     def test_idle_streams_off_answers_stream_not_found(self):
         srv = self.server(conf("idle_streams off;")).start()
         r, out = self.play_to_file(srv, name="nothing", seconds=1)
