@@ -510,6 +510,14 @@ void Session::end_stream(NetStream& ns, bool notify)
 {
     if (ns.role == NetStream::Role::idle) return;
     NetStream::Role was = ns.role;
+    // What the access log line says at close (streams may be deleted before that).
+    if (was == NetStream::Role::publishing || access_role_[0] == '-') {
+        access_role_ = was == NetStream::Role::publishing ? "publish" : "play";
+    }
+    if (access_streams_.size() < 256 && access_streams_.find(ns.name) == std::string::npos) {
+        if (!access_streams_.empty()) access_streams_ += ',';
+        access_streams_ += ns.name;
+    }
     if (hooks_) {
         for (auto& h : hooks_->close_stream) h.fn(h.self, *this, ns);
     }
@@ -538,17 +546,9 @@ void Session::on_close(Connection& c, const char* reason)
     loop().cancel_post(start_ev_);
     loop().cancel_timer(deadline_);
     loop().cancel_timer(ping_timer_);
-    const char* role = "-";
-    std::string names;
-    for (auto& ns : streams_) {
-        if (ns->role == NetStream::Role::publishing) role = "publish";
-        if (ns->role == NetStream::Role::playing && role[0] == '-') role = "play";
-        if (ns->role != NetStream::Role::idle) {
-            if (!names.empty()) names += ',';
-            names += ns->name;
-        }
-        end_stream(*ns, false);
-    }
+    for (auto& ns : streams_) end_stream(*ns, false);
+    const char* role = access_role_;
+    const std::string& names = access_streams_;
     if (hooks_) {
         for (auto& h : hooks_->disconnect) h.fn(h.self, *this);
     }

@@ -257,7 +257,8 @@ private:
     int client_step_ = 0;
     double next_tid_ = 1;
     double create_tid_ = 0;
-    bool sent_close_ = false;
+    const char* access_role_ = "-";   // for the access log: publish, play or -
+    std::string access_streams_;
 
     // limits (merged server conf)
     uint32_t chunk_size_conf_ = 4096;
