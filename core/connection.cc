@@ -412,8 +412,17 @@ Connection* ConnectionTable::connect(const sockaddr* addr, socklen_t len, ConnHa
 
 void ConnectionTable::close_all(const char* reason)
 {
-    for (uint32_t i = 0; i < capacity_; ++i) {
-        if (slots_[i].in_use_ && !slots_[i].closing_) slots_[i].close(reason);
+    // A handler's close may open another connection (a final HTTP callback) in a slot
+    // this walk has passed: walk again until a pass finds nothing open.
+    for (int pass = 0; pass < 8; ++pass) {
+        bool any = false;
+        for (uint32_t i = 0; i < capacity_; ++i) {
+            if (slots_[i].in_use_ && !slots_[i].closing_) {
+                slots_[i].close(reason);
+                any = true;
+            }
+        }
+        if (!any) return;
     }
 }
 

@@ -205,6 +205,18 @@ void LiveModule::release_if_unused(LiveStream* st)
     if (st && st->unused()) streams_.erase(st->key());
 }
 
+bool LiveModule::publish_taken(const Session& s, const std::string& name)
+{
+    if (!s.app()) return false;
+    const LiveConf& lc = conf_of(s);
+    if (!*lc.live || *lc.publisher_takeover) return false;
+    std::string key = stream_key(s, name);
+    LiveStream* st = find(key);
+    if (st && st->has_publisher() && !st->pulling()) return true;
+    StreamOwner owner;
+    return current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
+}
+
 Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
     const LiveConf& lc = conf_of(s);

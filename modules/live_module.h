@@ -56,6 +56,11 @@ public:
     Rc on_media(rtmp::Session& s, rtmp::NetStream& ns, rtmp::MediaMsg& m);
     void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
 
+    // True when a publish of `name` by s would be refused as a duplicate (the stream
+    // has a publisher on this or another worker and takeover is off). Modules earlier in
+    // the chain (notify) use it so a refused duplicate causes no callback.
+    bool publish_taken(const rtmp::Session& s, const std::string& name);
+
     // This worker's streams ("app/name"), for stats and the cross-worker relay.
     LiveStream* find(const std::string& key);
     size_t stream_count() const { return streams_.size(); }

@@ -5,6 +5,7 @@
 #include "modules/access_module.h"
 #include "modules/limit_module.h"
 #include "modules/live_module.h"
+#include "modules/notify_module.h"
 #include "modules/play_module.h"
 #include "modules/record_module.h"
 #include "modules/secure_token_module.h"
@@ -20,6 +21,7 @@ std::span<Module* const> strom_modules()
         &mod::limit_module,
         &mod::access_module,
         &mod::secure_token_module,
+        &mod::notify_module,
         &mod::live_module,
         &mod::record_module,
         &mod::play_module,

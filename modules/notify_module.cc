@@ -1,0 +1,555 @@
+#include "modules/notify_module.h"
+
+#include <cinttypes>
+#include <ctime>
+
+#include "core/cidr.h"
+#include "core/conf_block.h"
+#include "core/conf_context.h"
+#include "core/conf_node.h"
+#include "core/conf_setters.h"
+#include "core/log.h"
+#include "modules/live_module.h"
+#include "modules/notify_form.h"
+#include "modules/record_module.h"
+#include "rtmp/rtmp_core_module.h"
+#include "rtmp/session.h"
+
+namespace strom::mod {
+
+using rtmp::ConnectCmd;
+using rtmp::NetStream;
+using rtmp::Next;
+using rtmp::PlayCmd;
+using rtmp::PublishCmd;
+using rtmp::Session;
+using rtmp::Status;
+
+NotifyModule notify_module;
+
+namespace {
+
+constexpr size_t kMaxNameLen = 1024;
+// notify_cache entries per worker: a flood of distinct names cannot grow it further.
+constexpr size_t kMaxCacheEntries = 10000;
+
+// Per session (Session::ctx): the call the suspended chain waits for, and on_update.
+struct NotifySession {
+    enum class Gate : uint8_t { none, connect, publish, play };
+    Session* s = nullptr;
+    HttpCall* gate_call = nullptr;
+    Gate gate = Gate::none;
+    ConnectCmd* connect_cmd = nullptr;  // the session's pending event while suspended
+    PublishCmd* publish_cmd = nullptr;
+    PlayCmd* play_cmd = nullptr;
+    Next<ConnectCmd> next_connect;
+    Next<PublishCmd> next_publish;
+    Next<PlayCmd> next_play;
+    HttpCall* update_call = nullptr;
+    Timer update_timer;
+    std::string cache_key;  // of the gate call, when notify_cache is on
+};
+
+template <auto M>
+const char* set_url(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<NotifyConf*>(conf);
+    if (!c) return "is not allowed here";
+    std::optional<HttpUrl>& f = c->*M;
+    if (f) return "is duplicate";
+    HttpUrl u;
+    if (d.args[0] != "off") {
+        std::string err;
+        if (!parse_http_url(d.args[0], &u, &err)) return cx.invalid(d, 0, err.c_str());
+    }
+    f = std::move(u);
+    return nullptr;
+}
+
+inline constexpr ConfEnum<NotifyMethod> kMethods[] = {{"get", NotifyMethod::get},
+                                                      {"post", NotifyMethod::post}};
+inline constexpr ConfEnum<bool> kFail[] = {{"closed", false}, {"open", true}};
+
+using C = NotifyConf;
+constexpr Directive kDirectives[] = {
+    {"on_connect", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_connect>},
+    {"on_publish", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_publish>},
+    {"on_play", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_play>},
+    {"on_done", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_done>},
+    {"on_publish_done", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_publish_done>},
+    {"on_play_done", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_play_done>},
+    {"on_update", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_update>},
+    {"on_record_done", kCtxRtmpAny, ArgShape::n(1), set_url<&C::on_record_done>},
+    {"notify_method", kCtxRtmpAny, ArgShape::n(1), set_enum<&C::method, kMethods>},
+    {"notify_timeout", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::timeout, 1>},
+    {"notify_fail", kCtxRtmpAny, ArgShape::n(1), set_enum<&C::fail_open, kFail>},
+    {"notify_update_timeout", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::update_timeout, 1000>},
+    {"notify_cache", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::cache>},
+};
+
+const NotifyConf* conf_of(const Session& s)
+{
+    return s.app() ? &s.app()->conf<NotifyConf>(notify_module) : nullptr;
+}
+
+bool url_on(const std::optional<HttpUrl>& u)
+{
+    return u && !u->host.empty();
+}
+
+NotifySession& state_of(Session& s)
+{
+    void*& slot = s.ctx(size_t(notify_module.index));
+    if (!slot) {
+        auto* n = new NotifySession;
+        n->s = &s;
+        slot = n;
+    }
+    return *static_cast<NotifySession*>(slot);
+}
+
+// nginx-rtmp's fields of every call about a session (ngx_rtmp_notify_create_request).
+void add_common(NotifyForm& f, Session& s)
+{
+    const ConnectCmd& c = s.connect_info();
+    f.add("app", c.app);
+    f.add("flashver", c.flash_ver);
+    f.add("swfurl", c.swf_url);
+    f.add("tcurl", c.tc_url);
+    f.add("pageurl", c.page_url);
+    IpAddr ip;
+    std::string addr =
+        ip_from_sockaddr(s.client_addr(), s.client_addr_len(), &ip) ? ip_text(ip) : s.peer();
+    f.add("addr", addr);
+    f.add_num("clientid", int64_t(s.id()));
+}
+
+HttpCall* send_call(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f,
+                    HttpCall::DoneFn done, void* arg, const char** err)
+{
+    std::string req =
+        *c.method == NotifyMethod::post
+            ? http_request("POST", url, {}, "application/x-www-form-urlencoded", f.str())
+            : http_request("GET", url, f.str(), {}, {});
+    HttpCallLimits lim;
+    lim.connect_timeout_ms = *c.timeout;
+    lim.timeout_ms = *c.timeout;
+    return HttpCall::start(s.conn().table(), url, req, lim, done, arg, err);
+}
+
+// Fire and forget: the answer is only logged (the session may be gone by then).
+void on_oneway_done(void* arg, const HttpResult& r)
+{
+    auto id = uint64_t(reinterpret_cast<uintptr_t>(arg));
+    if (r.rc != Rc::ok) {
+        STROM_LOG(warn, id, "notify call failed: %s", r.error);
+    } else if (r.status / 100 != 2) {
+        STROM_LOG(info, id, "notify call answered %d", r.status);
+    }
+}
+
+void send_oneway(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f)
+{
+    const char* err = "";
+    void* arg = reinterpret_cast<void*>(uintptr_t(s.id()));
+    if (!send_call(s, c, url, f, on_oneway_done, arg, &err)) {
+        STROM_LOG(warn, s.id(), "notify call to %s not sent: %s", url.addr.text.c_str(), err);
+    }
+}
+
+enum class Verdict : uint8_t { allow, rename, reject };
+
+// 2xx allows, 3xx with a usable Location renames (publish and play only), anything else
+// rejects; a failed call follows notify_fail. Logged here, once.
+Verdict judge(Session& s, const NotifyConf& c, const char* call, const HttpResult& r,
+              bool may_rename, std::string* name, std::string* args)
+{
+    if (r.rc != Rc::ok) {
+        bool open = *c.fail_open;
+        STROM_LOG(warn, s.id(), "notify %s for %s failed: %s; %s by notify_fail %s", call, s.peer(),
+                  r.error, open ? "allowed" : "rejected", open ? "open" : "closed");
+        return open ? Verdict::allow : Verdict::reject;
+    }
+    if (r.status / 100 == 2) return Verdict::allow;
+    if (r.status / 100 == 3 && may_rename && !r.location.empty() &&
+        notify_location_name(r.location, kMaxNameLen, name, args)) {
+        STROM_LOG(info, s.id(), "notify %s for %s: %d, renamed to \"%s\"", call, s.peer(), r.status,
+                  name->c_str());
+        return Verdict::rename;
+    }
+    STROM_LOG(notice, s.id(), "notify %s for %s: rejected by answer %d", call, s.peer(), r.status);
+    return Verdict::reject;
+}
+
+void arm_update(Session& s, const NotifyConf& c);
+
+}  // namespace
+
+// --- directives and configuration ------------------------------------------------------------
+
+std::span<const Directive> NotifyModule::directives() const
+{
+    return kDirectives;
+}
+
+std::unique_ptr<ConfBase> NotifyModule::create_conf(ConfLevel level)
+{
+    if (level == ConfLevel::main) return nullptr;
+    return std::make_unique<NotifyConf>();
+}
+
+const char* NotifyModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel)
+{
+    auto& c = *static_cast<NotifyConf*>(child);
+    auto& p = *static_cast<const NotifyConf*>(parent);
+    merge_value(c.on_connect, p.on_connect, HttpUrl());
+    merge_value(c.on_publish, p.on_publish, HttpUrl());
+    merge_value(c.on_play, p.on_play, HttpUrl());
+    merge_value(c.on_done, p.on_done, HttpUrl());
+    merge_value(c.on_publish_done, p.on_publish_done, HttpUrl());
+    merge_value(c.on_play_done, p.on_play_done, HttpUrl());
+    merge_value(c.on_update, p.on_update, HttpUrl());
+    merge_value(c.on_record_done, p.on_record_done, HttpUrl());
+    merge_value(c.method, p.method, NotifyMethod::post);
+    merge_value(c.timeout, p.timeout, uint64_t(3000));
+    merge_value(c.fail_open, p.fail_open, false);
+    merge_value(c.update_timeout, p.update_timeout, uint64_t(30000));
+    merge_value(c.cache, p.cache, uint64_t(0));
+    return nullptr;
+}
+
+Rc NotifyModule::postconfiguration(Cycle& cycle)
+{
+    rtmp::Hooks& h = rtmp::hooks(cycle);
+    h.connect.add<&NotifyModule::on_connect>(this);
+    h.publish.add<&NotifyModule::on_publish>(this);
+    h.play.add<&NotifyModule::on_play>(this);
+    h.close_stream.push_back(
+        rtmp::Notify<Session&, NetStream&>::bind<&NotifyModule::on_close_stream>(this));
+    h.disconnect.push_back(rtmp::Notify<Session&>::bind<&NotifyModule::on_disconnect>(this));
+    record_hooks(cycle).record_done.push_back(
+        rtmp::Notify<const RecordDone&>::bind<&NotifyModule::on_record_done>(this));
+    return Rc::ok;
+}
+
+// --- on_connect / on_publish / on_play: the chain waits for the answer --------------------------
+
+namespace {
+
+// The answer to on_publish / on_play: reject (and close), or rename and go on.
+template <class Cmd>
+Rc decide_stream(Session& s, const NotifyConf& c, const HttpResult& r, Cmd& cmd, Next<Cmd> next,
+                 const char* call, Status denied, const char* description)
+{
+    std::string name, args;
+    Verdict v = judge(s, c, call, r, true, &name, &args);
+    if (v == Verdict::reject) {
+        Rc rc = s.reject(cmd, denied, description);
+        s.conn().close_after_flush("rejected by notify");
+        return rc;
+    }
+    if (v == Verdict::rename) {
+        cmd.name = name;
+        cmd.args = args;
+        if (NetStream* ns = s.stream(cmd.msid)) {
+            ns->name = name;
+            ns->args = args;
+        }
+    }
+    Rc rc = next(s, cmd);
+    if (!s.conn().closing() && url_on(c.on_update)) arm_update(s, c);
+    return rc;
+}
+
+void gate_done(void* arg, const HttpResult& r)
+{
+    auto& n = *static_cast<NotifySession*>(arg);
+    Session& s = *n.s;
+    const NotifyConf& c = *conf_of(s);
+    n.gate_call = nullptr;
+    NotifySession::Gate gate = std::exchange(n.gate, NotifySession::Gate::none);
+    if (*c.cache && r.rc == Rc::ok && r.status / 100 == 2 && !n.cache_key.empty()) {
+        notify_module.cache_put(n.cache_key, s.loop().now() + *c.cache, s.loop().now());
+    }
+    Rc rc = Rc::done;
+    // `n` may be freed by what follows (a close runs on_disconnect): no use of it after.
+    if (gate == NotifySession::Gate::connect) {
+        std::string name, args;
+        ConnectCmd& cmd = *n.connect_cmd;
+        Next<ConnectCmd> next = n.next_connect;
+        Verdict v = judge(s, c, "connect", r, false, &name, &args);
+        rc = v == Verdict::allow ? next(s, cmd) : s.reject(cmd, Status::connect_rejected);
+    } else if (gate == NotifySession::Gate::publish) {
+        rc = decide_stream(s, c, r, *n.publish_cmd, n.next_publish, "publish",
+                           Status::publish_denied, "Publishing is not allowed.");
+    } else if (gate == NotifySession::Gate::play) {
+        rc = decide_stream(s, c, r, *n.play_cmd, n.next_play, "play", Status::play_denied,
+                           "Playing is not allowed.");
+    }
+    s.resume(rc);
+}
+
+// Starts the gate call: true when it is in flight (the chain suspends). False when it
+// could not even start; the caller then answers by notify_fail at once.
+bool start_gate(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f,
+                NotifySession& n)
+{
+    const char* err = "";
+    n.gate_call = send_call(s, c, url, f, gate_done, &n, &err);
+    if (n.gate_call) return true;
+    n.gate = NotifySession::Gate::none;
+    STROM_LOG(warn, s.id(), "notify call to %s for %s not sent: %s; notify_fail %s",
+              url.addr.text.c_str(), s.peer(), err,
+              *c.fail_open ? "open allows" : "closed rejects");
+    return false;
+}
+
+// notify_cache: true when an earlier 2xx for the same call, app, name and args still
+// stands (no call is made). Otherwise the key waits in `n` for the answer.
+bool cached_allow(Session& s, const NotifyConf& c, const HttpUrl& url, const char* call,
+                  std::string_view name, std::string_view args, NotifySession& n)
+{
+    n.cache_key.clear();
+    if (!*c.cache) return false;
+    std::string key = url.host + url.path;
+    for (std::string_view part :
+         {std::string_view(call), std::string_view(s.app_name()), name, args}) {
+        key += '\n';
+        key += part;
+    }
+    if (notify_module.cache_hit(key, s.loop().now())) {
+        STROM_LOG(info, s.id(), "notify %s for %s: allowed by notify_cache", call, s.peer());
+        return true;
+    }
+    n.cache_key = std::move(key);
+    return false;
+}
+
+}  // namespace
+
+bool NotifyModule::cache_hit(const std::string& key, uint64_t now)
+{
+    auto it = cache_.find(key);
+    if (it == cache_.end()) return false;
+    if (it->second > now) return true;
+    cache_.erase(it);
+    return false;
+}
+
+void NotifyModule::cache_put(const std::string& key, uint64_t expires, uint64_t now)
+{
+    if (cache_.size() >= kMaxCacheEntries) {
+        std::erase_if(cache_, [now](const auto& e) { return e.second <= now; });
+        if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+    }
+    cache_[key] = expires;
+}
+
+Rc NotifyModule::on_connect(Session& s, ConnectCmd& cmd, Next<ConnectCmd> next)
+{
+    const NotifyConf* c = conf_of(s);
+    if (!c || s.internal() || !url_on(c->on_connect)) return next(s, cmd);
+    NotifyForm f;
+    f.add("call", "connect");
+    add_common(f, s);
+    f.add_num("epoch", int64_t(time(nullptr)));
+    f.add_args(cmd.app_args);
+    NotifySession& n = state_of(s);
+    if (cached_allow(s, *c, *c->on_connect, "connect", {}, cmd.app_args, n)) return next(s, cmd);
+    n.gate = NotifySession::Gate::connect;
+    n.connect_cmd = &cmd;
+    n.next_connect = next;
+    if (start_gate(s, *c, *c->on_connect, f, n)) return Rc::again;
+    if (*c->fail_open) return next(s, cmd);
+    return s.reject(cmd, Status::connect_rejected);
+}
+
+Rc NotifyModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
+{
+    const NotifyConf* c = conf_of(s);
+    if (!c || s.internal()) return next(s, cmd);
+    if (url_on(c->on_record_done)) recording_[s.id()] = &s;
+    // A duplicate the live module will refuse gets no on_publish (and so no
+    // on_publish_done): only accepted publishes are announced (issue 6, item 6).
+    if (!url_on(c->on_publish) || live_module.publish_taken(s, cmd.name)) {
+        Rc rc = next(s, cmd);
+        if (!s.conn().closing() && url_on(c->on_update)) arm_update(s, *c);
+        return rc;
+    }
+    NotifyForm f;
+    f.add("call", "publish");
+    add_common(f, s);
+    f.add("name", cmd.name);
+    f.add("type", cmd.type);
+    f.add_args(cmd.args);
+    NotifySession& n = state_of(s);
+    if (cached_allow(s, *c, *c->on_publish, "publish", cmd.name, cmd.args, n)) {
+        Rc rc = next(s, cmd);
+        if (!s.conn().closing() && url_on(c->on_update)) arm_update(s, *c);
+        return rc;
+    }
+    n.gate = NotifySession::Gate::publish;
+    n.publish_cmd = &cmd;
+    n.next_publish = next;
+    if (start_gate(s, *c, *c->on_publish, f, n)) return Rc::again;
+    if (*c->fail_open) return next(s, cmd);
+    Rc rc = s.reject(cmd, Status::publish_denied, "Publishing is not allowed.");
+    s.conn().close_after_flush("publish rejected by notify");
+    return rc;
+}
+
+Rc NotifyModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
+{
+    const NotifyConf* c = conf_of(s);
+    if (!c || s.internal()) return next(s, cmd);
+    if (!url_on(c->on_play)) {
+        Rc rc = next(s, cmd);
+        if (!s.conn().closing() && url_on(c->on_update)) arm_update(s, *c);
+        return rc;
+    }
+    NotifyForm f;
+    f.add("call", "play");
+    add_common(f, s);
+    f.add("name", cmd.name);
+    f.add_num("start", int64_t(cmd.start));
+    f.add_num("duration", int64_t(cmd.duration));
+    f.add_num("reset", cmd.reset ? 1 : 0);
+    f.add_args(cmd.args);
+    NotifySession& n = state_of(s);
+    if (cached_allow(s, *c, *c->on_play, "play", cmd.name, cmd.args, n)) {
+        Rc rc = next(s, cmd);
+        if (!s.conn().closing() && url_on(c->on_update)) arm_update(s, *c);
+        return rc;
+    }
+    n.gate = NotifySession::Gate::play;
+    n.play_cmd = &cmd;
+    n.next_play = next;
+    if (start_gate(s, *c, *c->on_play, f, n)) return Rc::again;
+    if (*c->fail_open) return next(s, cmd);
+    Rc rc = s.reject(cmd, Status::play_denied, "Playing is not allowed.");
+    s.conn().close_after_flush("play rejected by notify");
+    return rc;
+}
+
+// --- on_update: asked again while a stream runs ----------------------------------------------
+
+namespace {
+
+NetStream* active_stream(Session& s)
+{
+    for (auto& ns : s.streams()) {
+        if (ns->role != NetStream::Role::idle) return ns.get();
+    }
+    return nullptr;
+}
+
+void update_done(void* arg, const HttpResult& r)
+{
+    auto& n = *static_cast<NotifySession*>(arg);
+    Session& s = *n.s;
+    n.update_call = nullptr;
+    const NotifyConf* c = conf_of(s);
+    if (r.rc != Rc::ok) {
+        // nginx-rtmp's notify_update_strict off: a service that cannot be reached does
+        // not end running streams; only its answer does.
+        STROM_LOG(warn, s.id(), "notify update for %s failed: %s", s.peer(), r.error);
+    } else if (r.status / 100 != 2) {
+        STROM_LOG(notice, s.id(), "notify update for %s: answer %d ends the session", s.peer(),
+                  r.status);
+        s.close("ended by notify update");
+        return;  // on_disconnect freed n
+    }
+    if (c && active_stream(s)) s.loop().add_timer(n.update_timer, *c->update_timeout);
+}
+
+void on_update_timer(Timer& t)
+{
+    auto& n = *static_cast<NotifySession*>(t.arg);
+    Session& s = *n.s;
+    const NotifyConf* c = conf_of(s);
+    NetStream* ns = active_stream(s);
+    if (!c || !ns || !url_on(c->on_update) || n.update_call) return;
+    bool pub = ns->role == NetStream::Role::publishing;
+    NotifyForm f;
+    f.add("call", pub ? "update_publish" : "update_play");
+    add_common(f, s);
+    f.add("name", ns->name);
+    uint64_t ms = s.loop().now() - ns->started_ms;
+    f.add_num("time", int64_t(ms / 1000));
+    f.add_num("timestamp", int64_t(ms));
+    f.add_args(ns->args);
+    const char* err = "";
+    n.update_call = send_call(s, *c, *c->on_update, f, update_done, &n, &err);
+    if (!n.update_call) {
+        STROM_LOG(warn, s.id(), "notify update for %s not sent: %s", s.peer(), err);
+        s.loop().add_timer(n.update_timer, *c->update_timeout);
+    }
+}
+
+void arm_update(Session& s, const NotifyConf& c)
+{
+    NotifySession& n = state_of(s);
+    if (n.update_timer.armed() || n.update_call) return;
+    n.update_timer.fn = on_update_timer;
+    n.update_timer.arg = &n;
+    s.loop().add_timer(n.update_timer, *c.update_timeout);
+}
+
+}  // namespace
+
+// --- the end of streams and sessions ---------------------------------------------------------
+
+void NotifyModule::on_close_stream(Session& s, NetStream& ns)
+{
+    const NotifyConf* c = conf_of(s);
+    if (!c || s.internal()) return;
+    // Only a stream that really ran (role set by the module that took it): a publisher
+    // refused by live after on_publish gets no on_publish_done.
+    bool pub = ns.role == NetStream::Role::publishing;
+    if (!pub && ns.role != NetStream::Role::playing) return;
+    const std::optional<HttpUrl>& specific = pub ? c->on_publish_done : c->on_play_done;
+    const char* calls[2] = {pub ? "publish_done" : "play_done", "done"};
+    const HttpUrl* urls[2] = {url_on(specific) ? &*specific : nullptr,
+                              url_on(c->on_done) ? &*c->on_done : nullptr};
+    for (int i = 0; i < 2; ++i) {
+        if (!urls[i]) continue;
+        NotifyForm f;
+        f.add("call", calls[i]);
+        add_common(f, s);
+        f.add("name", ns.name);
+        f.add_args(ns.args);
+        send_oneway(s, *c, *urls[i], f);
+    }
+}
+
+void NotifyModule::on_record_done(const RecordDone& ev)
+{
+    auto it = recording_.find(ev.session_id);
+    // A file closed after its publisher left (worker exit) has no session to describe.
+    if (it == recording_.end()) return;
+    Session& s = *it->second;
+    const NotifyConf* c = conf_of(s);
+    if (!c || !url_on(c->on_record_done)) return;
+    NotifyForm f;
+    f.add("call", "record_done");
+    add_common(f, s);
+    f.add("recorder", ev.recorder);
+    f.add("name", ev.name);
+    f.add("path", ev.path);
+    send_oneway(s, *c, *c->on_record_done, f);
+}
+
+void NotifyModule::on_disconnect(Session& s)
+{
+    recording_.erase(s.id());
+    void*& slot = s.ctx(size_t(index));
+    auto* n = static_cast<NotifySession*>(slot);
+    if (!n) return;
+    if (n->gate_call) n->gate_call->cancel();
+    if (n->update_call) n->update_call->cancel();
+    s.loop().cancel_timer(n->update_timer);
+    delete n;
+    slot = nullptr;
+}
+
+}  // namespace strom::mod

@@ -1,0 +1,77 @@
+// The notify module: nginx-rtmp's HTTP callbacks. on_connect / on_publish / on_play ask
+// an HTTP service whether the client may go on (the session's chain is suspended while
+// the call is in flight; every other session goes on); on_done / on_publish_done /
+// on_play_done tell it a stream ended (fire and forget); on_update asks again every
+// notify_update_timeout and ends the session on a non-2xx answer. Directives (rtmp,
+// server, application; the lower level overrides):
+//   on_connect|on_publish|on_play|on_done|on_publish_done|on_play_done|on_update|
+//   on_record_done URL|off;
+//   notify_method get|post;          (default post, x-www-form-urlencoded)
+//   notify_timeout TIME;             (default 3s: connect and the whole answer)
+//   notify_fail closed|open;         (default closed: a failed call rejects)
+//   notify_update_timeout TIME;      (default 30s)
+//   notify_cache TIME;               (default off: remember 2xx answers per call, app,
+//                                     name and args for TIME, in each worker)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/http_client.h"
+#include "core/module.h"
+#include "rtmp/command.h"
+#include "rtmp/hooks.h"
+
+namespace strom::mod {
+
+struct RecordDone;
+
+enum class NotifyMethod : uint8_t { get, post };
+
+struct NotifyConf : ConfBase {
+    // An HttpUrl with an empty host means "off".
+    std::optional<HttpUrl> on_connect;
+    std::optional<HttpUrl> on_publish;
+    std::optional<HttpUrl> on_play;
+    std::optional<HttpUrl> on_done;
+    std::optional<HttpUrl> on_publish_done;
+    std::optional<HttpUrl> on_play_done;
+    std::optional<HttpUrl> on_update;
+    std::optional<HttpUrl> on_record_done;
+    std::optional<NotifyMethod> method;
+    std::optional<uint64_t> timeout;  // ms
+    std::optional<bool> fail_open;
+    std::optional<uint64_t> update_timeout;  // ms
+    std::optional<uint64_t> cache;           // ms, 0 = off
+};
+
+class NotifyModule final : public Module {
+public:
+    const char* name() const override { return "notify"; }
+    std::span<const Directive> directives() const override;
+    std::unique_ptr<ConfBase> create_conf(ConfLevel level) override;
+    const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
+    Rc postconfiguration(Cycle& cycle) override;
+
+    Rc on_connect(rtmp::Session& s, rtmp::ConnectCmd& cmd, rtmp::Next<rtmp::ConnectCmd> next);
+    Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
+    Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
+    void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
+    void on_disconnect(rtmp::Session& s);
+    void on_record_done(const RecordDone& ev);
+
+    // notify_cache: an allow answer remembered until `expires` (loop ms).
+    bool cache_hit(const std::string& key, uint64_t now);
+    void cache_put(const std::string& key, uint64_t expires, uint64_t now);
+
+private:
+    std::unordered_map<std::string, uint64_t> cache_;
+    // Publishers whose application has on_record_done: record_done names a session id.
+    std::unordered_map<uint64_t, rtmp::Session*> recording_;
+};
+
+extern NotifyModule notify_module;
+
+}  // namespace strom::mod

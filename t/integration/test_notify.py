@@ -1,0 +1,243 @@
+"""HTTP callbacks (the notify module) against a local python http.server written here:
+it answers 200, 403, 302 and slowly, by path, and keeps every request so the tests check
+the form fields one by one (including a stream name with '&' and a flashVer with CR/LF,
+which must arrive encoded, not as extra fields or headers)."""
+
+import http.server
+import os
+import subprocess
+import threading
+import time
+import unittest
+import urllib.parse
+
+from rtmp_raw import RawRtmp, amf_null, amf_obj, amf_str
+from strom_harness import ServerTest, free_port, have, make_flv, wait_for
+
+
+class Callbacks(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", free_port()), CallbackHandler)
+        self.requests = []   # (method, path, headers, form, raw body)
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def calls(self, call=None):
+        with self.lock:
+            return [r for r in self.requests if call is None or r[3].get("call") == call]
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+class CallbackHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, body_form):
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith("/slow"):
+            time.sleep(4)
+        if path.startswith("/deny"):
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+        elif path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "renamed")
+            self.send_header("Content-Length", "0")
+        else:
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if not (path.startswith("/deny") or path.startswith("/redirect")):
+            self.wfile.write(b"2\r\nok\r\n0\r\n\r\n")
+
+    def record(self, form, raw):
+        flat = {k: v[0] for k, v in urllib.parse.parse_qs(form, keep_blank_values=True).items()}
+        with self.server.lock:
+            self.server.requests.append((self.command, self.path, dict(self.headers), flat, raw))
+        return flat
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(n)
+        self.record(raw.decode("latin-1"), raw)
+        self.answer_quietly(raw)
+
+    def do_GET(self):
+        q = urllib.parse.urlsplit(self.path).query
+        self.record(q, q.encode())
+        self.answer_quietly(q)
+
+    def answer_quietly(self, form):
+        try:
+            self.answer(form)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # the server gave up first (the slow answers): what the tests want
+
+
+CONF = """
+events { worker_connections 256; }
+rtmp {
+    server {
+        listen 127.0.0.1:{port};
+        application live {
+            live on;
+            %s
+        }
+    }
+}
+"""
+
+
+def need(*tools):
+    for t in tools:
+        if not have(t):
+            raise unittest.SkipTest("%s not installed" % t)
+
+
+class NotifyTest(ServerTest):
+    def setUp(self):
+        super().setUp()
+        self.cb = Callbacks()
+        self.addCleanup(self.cb.stop)
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        super().tearDown()
+
+    def start(self, directives):
+        srv = self.server(CONF % directives.replace("{cb}", "http://127.0.0.1:%d" % self.cb.port))
+        os.makedirs(os.path.join(srv.prefix, "rec"), exist_ok=True)
+        return srv.start()
+
+    def publish(self, url, loop=True):
+        need("ffmpeg")
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re"]
+        if loop:
+            cmd += ["-stream_loop", "-1"]
+        cmd += ["-i", make_flv(), "-c", "copy", "-f", "flv", url]
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def play(self, srv, url, seconds=2):
+        need("ffmpeg")
+        out = os.path.join(srv.prefix, "play-%d.flv" % int(time.time() * 1000))
+        r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rw_timeout", "8000000",
+                            "-i", url, "-t", str(seconds), "-c", "copy", "-f", "flv", out],
+                           capture_output=True, text=True, timeout=30)
+        return r.returncode == 0 and os.path.exists(out) and os.path.getsize(out) > 1000
+
+    def test_publish_allowed_fields_and_publish_done(self):
+        srv = self.start("on_publish {cb}/allow; on_publish_done {cb}/done; on_done {cb}/done;")
+        p = self.publish(srv.url("live/cam?token=abc"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        method, path, headers, f, raw = self.cb.calls("publish")[0]
+        self.assertEqual(method, "POST")
+        self.assertEqual(headers.get("Content-Type"), "application/x-www-form-urlencoded")
+        self.assertEqual(f["app"], "live")
+        self.assertEqual(f["name"], "cam")
+        self.assertEqual(f["type"], "live")
+        self.assertEqual(f["addr"], "127.0.0.1")
+        self.assertEqual(f["token"], "abc")
+        self.assertEqual(f["tcurl"], "rtmp://127.0.0.1:%d/live" % srv.port)
+        self.assertTrue(f["flashver"])
+        self.assertTrue(f["clientid"].isdigit())
+        p.kill()
+        p.wait()
+        wait_for(lambda: self.cb.calls("publish_done") and self.cb.calls("done"), 10, what="done calls")
+        self.assertEqual(self.cb.calls("publish_done")[0][3]["name"], "cam")
+
+    def test_publish_rejected_by_403(self):
+        srv = self.start("on_publish {cb}/deny;")
+        p = self.publish(srv.url("live/cam"), loop=False)
+        self.assertNotEqual(p.wait(20), 0, "ffmpeg publish must fail")
+        self.assertIn("rejected by answer 403", srv.error_log())
+        self.assertNotIn('publish "live/cam" (live)', srv.error_log())
+
+    def test_play_renamed_by_302(self):
+        srv = self.start("on_play {cb}/redirect;")
+        self.publish(srv.url("live/renamed"))
+        wait_for(lambda: 'publish "live/renamed" (live)' in srv.error_log(), 15, what="publish")
+        self.assertTrue(self.play(srv, srv.url("live/cam")), "the play of cam gets renamed")
+        self.assertIn('renamed to "renamed"', srv.error_log())
+        self.assertEqual(self.cb.calls("play")[0][3]["name"], "cam")
+
+    def test_slow_service_fails_closed(self):
+        srv = self.start("on_publish {cb}/slow; notify_timeout 1s;")
+        p = self.publish(srv.url("live/cam"), loop=False)
+        self.assertNotEqual(p.wait(20), 0)
+        self.assertIn("timed out; rejected by notify_fail closed", srv.error_log())
+
+    def test_slow_service_fails_open(self):
+        srv = self.start("on_publish {cb}/slow; notify_timeout 1s; notify_fail open;")
+        self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        self.assertIn("timed out; allowed by notify_fail open", srv.error_log())
+
+    def test_hostile_strings_arrive_encoded(self):
+        srv = self.start("on_connect {cb}/allow; on_publish {cb}/allow; notify_method post;")
+        c = RawRtmp(srv.port)
+        self.addCleanup(c.close)
+        c.handshake()
+        evil = "LNX 9\r\nX-Injected: 1&call=evil"
+        c.command("connect", 1, amf_obj({"app": "live", "tcUrl": "rtmp://127.0.0.1/live",
+                                          "flashVer": evil, "objectEncoding": 0}))
+        c.command("createStream", 2, amf_null())
+        c.command("publish", 0, amf_null(), amf_str("a&call=play&name=x"), amf_str("live"),
+                  msid=1, csid=8)
+        wait_for(lambda: self.cb.calls("publish"), 10, what="on_publish call")
+        for _, _, headers, f, raw in self.cb.calls():
+            self.assertNotIn("X-Injected", headers)
+            self.assertNotIn(b"\r", raw)
+            self.assertEqual(f["flashver"], evil)
+        f = self.cb.calls("publish")[0][3]
+        self.assertEqual(f["name"], "a&call=play&name=x")
+        self.assertEqual(f["call"], "publish")
+        self.assertEqual(len(self.cb.calls("connect")), 1)
+        self.assertEqual(len(self.cb.calls("play")), 0)
+
+    def test_update_403_ends_a_running_publisher(self):
+        srv = self.start("on_update {cb}/deny; notify_update_timeout 1s;")
+        p = self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        wait_for(lambda: "ends the session" in srv.error_log(), 10, what="update rejection")
+        self.assertEqual(self.cb.calls("update_publish")[0][3]["name"], "cam")
+        wait_for(lambda: p.poll() is not None, 15, what="ffmpeg to stop")
+
+    def test_record_done_names_the_file(self):
+        srv = self.start("record all; record_path {prefix}/rec; on_record_done {cb}/rec;")
+        p = self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        time.sleep(2)
+        p.kill()
+        p.wait()
+        wait_for(lambda: self.cb.calls("record_done"), 10, what="on_record_done")
+        f = self.cb.calls("record_done")[0][3]
+        self.assertEqual(f["name"], "cam")
+        self.assertEqual(f["app"], "live")
+        self.assertTrue(f["path"].endswith("/cam.flv"), f["path"])
+        self.assertTrue(os.path.exists(f["path"]), f["path"])
+
+
+if __name__ == "__main__":
+    unittest.main()
