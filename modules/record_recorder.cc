@@ -71,7 +71,7 @@ void Recorder::on_media(const MediaMsg& m)
         if (!open_file(ts)) return;
     } else {
         RotationLimits l{*c_.max_size, *c_.max_frames, *c_.interval};
-        if ((key || !video) && rotation_due(l, flv_.size(), frames_, rel(ts) - ts_offset_)) {
+        if ((key || !video) && rotation_due(l, file_size(), frames_, rel(ts) - ts_offset_)) {
             close_file();
             state_ = State::waiting;
             if (!open_file(ts)) return;
@@ -84,7 +84,8 @@ void Recorder::on_media(const MediaMsg& m)
 bool Recorder::write(uint8_t type, uint32_t ts, const Block* payload, bool key)
 {
     const char* what = "write";
-    if (flv_.write(type, ts, payload, key, &what) == Rc::ok) return true;
+    Rc rc = mp4() ? mp4_.write(type, ts, payload, key, &what) : flv_.write(type, ts, payload, key, &what);
+    if (rc == Rc::ok) return true;
     fail(what);
     return false;
 }
@@ -102,8 +103,11 @@ bool Recorder::make_path(std::string* out)
     std::string stamp = *c_.unique ? "-" + std::to_string((long long)now) : std::string();
     if (!safe_join(root, st_.name(), stamp + suffix, out)) return false;
     // A rotation must not overwrite the file it just closed (same second, no strftime).
+    // MP4 files are never appended to: an append request gets a new name instead.
     bool append = *c_.append || st_.append();
-    for (unsigned k = 1; files_ > 0 && !append && access(out->c_str(), F_OK) == 0 && k < 10000; ++k) {
+    bool fresh = files_ > 0 || (append && mp4());
+    if (mp4()) append = false;
+    for (unsigned k = 1; fresh && !append && access(out->c_str(), F_OK) == 0 && k < 10000; ++k) {
         if (!safe_join(root, st_.name(), stamp + "-" + std::to_string(k) + suffix, out)) return false;
     }
     return true;
@@ -126,13 +130,15 @@ bool Recorder::open_file(uint32_t ts)
     o.append = *c_.append || st_.append();
     path_ = path;
     const char* what = "open";
-    if (flv_.open(path, o, st_.meta(), &what) != Rc::ok) {
+    Rc rc = mp4() ? mp4_.open(path, Mp4FileWriter::Options{o.audio, o.video}, &what)
+                  : flv_.open(path, o, st_.meta(), &what);
+    if (rc != Rc::ok) {
         fail(what);
         return false;
     }
     state_ = State::recording;
     base_ts_ = ts;
-    ts_offset_ = flv_.append_base();
+    ts_offset_ = mp4() ? 0 : flv_.append_base();
     frames_ = 0;
     ++files_;
     if (o.video && st_.video_seq() && !write(msg_type::video, ts_offset_, st_.video_seq().get(), false)) return false;
@@ -145,12 +151,14 @@ bool Recorder::open_file(uint32_t ts)
 
 void Recorder::close_file()
 {
-    if (!flv_.is_open()) return;
+    if (!file_open()) return;
     rtmp::Session& s = st_.session();
     const char* what = "";
-    uint64_t bytes = flv_.size();
-    uint32_t dur = flv_.last_ts() - ts_offset_;
-    if (flv_.close(true, &what) != Rc::ok) {
+    uint64_t bytes = file_size();
+    uint32_t dur = file_last_ts() - ts_offset_;
+    Rc rc = file_close(true, &what);
+    if (mp4()) bytes = mp4_.size();   // with the last fragment and the index
+    if (rc != Rc::ok) {
         STROM_LOG(warn, s.id(), "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
                   st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(errno));
     }
@@ -175,7 +183,7 @@ void Recorder::fail(const char* what)
     STROM_LOG(error, st_.session().id(), "record \"%s/%s\": %s \"%s\" failed: %s; recorder \"%s\" stopped",
               st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(err), c_.name.c_str());
     const char* ignored = "";
-    (void)flv_.close(true, &ignored);   // the index still fits in space already written
+    (void)file_close(true, &ignored);   // the index still fits in space already written
     state_ = State::failed;
     notify("NetStream.Record.Failed");
 }

@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "modules/flv_file_writer.h"
+#include "modules/mp4_file_writer.h"
 #include "modules/record_module.h"
 #include "rtmp/session.h"
 
@@ -56,11 +57,21 @@ private:
     bool write(uint8_t type, uint32_t ts, const Block* payload, bool key);
     uint32_t rel(uint32_t ts) const;
     void notify(const char* code);
+    // record_format: the FLV writer or the fragmented-MP4 one, same surface.
+    bool mp4() const { return *c_.format == RecordFormat::mp4; }
+    bool file_open() const { return mp4() ? mp4_.is_open() : flv_.is_open(); }
+    uint64_t file_size() const { return mp4() ? mp4_.size() : flv_.size(); }
+    uint32_t file_last_ts() const { return mp4() ? mp4_.last_ts() : flv_.last_ts(); }
+    Rc file_close(bool finalize, const char** what)
+    {
+        return mp4() ? mp4_.close(finalize, what) : flv_.close(finalize, what);
+    }
 
     RecordStream& st_;
     const RecordConf& c_;
     State state_ = State::idle;
     FlvFileWriter flv_;
+    Mp4FileWriter mp4_;
     std::string path_;
     uint32_t base_ts_ = 0;     // stream timestamp of the file's first frame
     uint32_t ts_offset_ = 0;   // where that frame goes in the file (appending: after the end)

@@ -222,6 +222,58 @@ class RecordTest(ServerTest):
         extra = [p for p in tree(srv.prefix) if not p.startswith(rec) and "/logs" not in p and "/conf" not in p]
         self.assertEqual(extra, [])
 
+    # --- record_format mp4 (fragmented MP4) ------------------------------------------------
+
+    def test_mp4_ten_seconds_recorded_with_both_streams_and_duration(self):
+        srv = self.srv("record all; record_path rec; record_format mp4;")
+        self.publish(srv).wait(40)
+        wait_for(lambda: " done: " in srv.error_log(), 10, what="record done")
+        files = self.files(srv)
+        self.assertEqual(len(files), 1, files)
+        self.assertTrue(files[0].endswith("/test.mp4"))
+        self.assertEqual(ffprobe_streams(files[0]), ["aac,audio", "h264,video"])
+        # within one GOP (60 frames at 30 fps) of 10 s
+        self.assertLess(abs(duration(files[0]) - 10.0), 2.0, duration(files[0]))
+        pk = video_packets(files[0])
+        self.assertIn("K", pk[0]["flags"])
+        self.assertGreater(len(pk), 250)
+        with open(files[0], "rb") as f:
+            data = f.read()
+        self.assertEqual(data[4:8], b"ftyp")
+        self.assertEqual(data[-12:-8], b"mfro")   # clean close: random access index at the end
+        r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-ss", "6", "-i", files[0], "-f", "null", "-"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ok, err = decodes(files[0])
+        self.assertTrue(ok, err)
+
+    def test_mp4_kill_9_leaves_a_readable_file(self):
+        srv = self.srv("record all; record_path rec; record_format mp4;")
+        self.publish(srv, media=make_flv(seconds=10, gop=30), loop=True)
+        path = os.path.join(srv.prefix, "rec", "test.mp4")
+        wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 300000, 20, what="recording")
+        for w in srv.workers_pids():
+            os.kill(w, signal.SIGKILL)
+        srv.proc.kill()
+        srv.proc.wait()
+        srv.proc = None
+        self.assertEqual(ffprobe_streams(path), ["aac,audio", "h264,video"])
+        self.assertGreater(duration(path), 0.5)
+        ok, err = decodes(path)
+        self.assertTrue(ok, err)
+
+    def test_mp4_rotation_by_interval_starts_every_file_on_a_keyframe(self):
+        srv = self.srv("record all; record_path rec; record_format mp4; record_interval 3s; record_unique on;")
+        self.publish(srv).wait(40)
+        wait_for(lambda: srv.error_log().count(" done: ") >= 3, 10, what="3 files done")
+        time.sleep(0.5)
+        files = self.files(srv)
+        self.check_rotated(files, 3)
+        for f in files:
+            self.assertRegex(os.path.basename(f), r"^test-\d+(-\d+)?\.mp4$")
+            self.assertLess(duration(f), 3.0 + 2.5, f)
+            self.assertEqual(ffprobe_streams(f), ["aac,audio", "h264,video"])
+
 
 if __name__ == "__main__":
     unittest.main()

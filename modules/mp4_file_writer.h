@@ -1,0 +1,62 @@
+// One fragmented MP4 file being recorded: RTMP audio/video messages (FLV tag bodies) go in,
+// an Mp4Writer turns them into an init segment and fragments, and each piece reaches the
+// kernel whole in one write(2), so after a crash or `kill -9` the file plays up to its last
+// complete fragment. Sequence headers received before the first coded frame choose the
+// tracks; the init segment is written with that frame. A clean close writes the last
+// fragment and an mfra index, then the durations in mvhd/mehd in place (pwrite).
+// Owned by a Recorder; one per open file. Same surface as FlvFileWriter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/buf.h"
+#include "core/rc.h"
+#include "core/unique_fd.h"
+#include "modules/mp4_writer.h"
+
+namespace strom::mod {
+
+class Mp4FileWriter {
+public:
+    struct Options {
+        bool audio = true;  // tracks wanted
+        bool video = true;
+    };
+
+    Mp4FileWriter() = default;
+    Mp4FileWriter(const Mp4FileWriter&) = delete;
+    Mp4FileWriter& operator=(const Mp4FileWriter&) = delete;
+    ~Mp4FileWriter();  // an open file is closed without finalizing
+
+    // Creates (truncates) `path`. Rc::error with errno set and *what naming the step.
+    Rc open(const std::string& path, const Options& o, const char** what);
+    // One RTMP message of `type` (8 audio, 9 video; others are ignored), `ts` ms from the
+    // file start. Codecs other than H.264/HEVC/AAC, and a track whose sequence header
+    // came after the init segment, are left out. Rc::error with errno set on a failed write.
+    Rc write(uint8_t type, uint32_t ts, const Block* payload, bool keyframe, const char** what);
+    // Closes the file; with finalize, first the last fragment, mfra and durations.
+    Rc close(bool finalize, const char** what);
+
+    bool is_open() const { return bool(fd_); }
+    const std::string& path() const { return path_; }
+    // Written bytes plus the media of the fragment being collected (rotation by size).
+    uint64_t size() const { return mux_.bytes() + mux_.pending_bytes(); }
+    uint32_t last_ts() const { return last_ts_; }
+    uint32_t append_base() const { return 0; }  // fragmented MP4 is never appended to
+
+private:
+    Rc set_config(uint8_t type, const Block* payload);
+    Rc start(const char** what);
+    Rc put(const char** what);
+
+    UniqueFd fd_;
+    std::string path_;
+    Options o_;
+    Mp4Writer mux_;
+    Mp4Writer::Out out_;  // bytes to write (capacity reused)
+    bool failed_start_ = false;
+    uint32_t last_ts_ = 0;
+};
+
+}  // namespace strom::mod

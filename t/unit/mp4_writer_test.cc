@@ -1,0 +1,363 @@
+// Fragmented MP4 writer: the boxes it makes are parsed back (every child box tiles its
+// parent exactly), fragments are cut per GOP with exact sample durations, trun data
+// offsets land on the sample bytes, and the mfra / duration patches point where they say.
+#include "modules/mp4_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/buf.h"
+#include "core/bytes.h"
+#include "t/lib/mp4_boxes.h"
+
+namespace strom::mod {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// AVCDecoderConfigurationRecord of ffmpeg/libx264 testsrc 1280x720 High 3.1 (as codec_test).
+const Bytes kAvcHigh720 = {
+    0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50,
+    0x05, 0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83,
+    0x19, 0x60, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0, 0xfd, 0xf8, 0xf8, 0x00,
+};
+
+// HEVCDecoderConfigurationRecord of libx265 1280x720 Main 3.1 (as codec_test).
+const Bytes kHevcMain720 = {
+    0x01, 0x01, 0x60, 0x00, 0x00, 0x00, 0x90, 0x00, 0x00, 0x00, 0x00, 0x00, 0x5d, 0xf0, 0x00, 0xfc,
+    0xfd, 0xf8, 0xf8, 0x00, 0x00, 0x0f, 0x03, 0x20, 0x00, 0x01, 0x00, 0x18, 0x40, 0x01, 0x0c, 0x01,
+    0xff, 0xff, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00,
+    0x5d, 0x95, 0x98, 0x09, 0x21, 0x00, 0x01, 0x00, 0x2b, 0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x5d, 0xa0, 0x02, 0x80, 0x80, 0x2d,
+    0x16, 0x59, 0x59, 0xa4, 0x93, 0x2b, 0xc0, 0x5a, 0x02, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00,
+    0x03, 0x00, 0x3c, 0x10, 0x22, 0x00, 0x01, 0x00, 0x07, 0x44, 0x01, 0xc1, 0x72, 0xb4, 0x62, 0x40,
+};
+
+// AudioSpecificConfig: AAC LC, 44100 Hz, stereo (14496-3 1.6.2.1).
+const Bytes kAscLc44Stereo = {0x12, 0x10};
+
+using test::mp4_find;
+using Box = test::Mp4Box;
+
+bool walk(const Bytes& b, size_t begin, size_t end, const std::string& parent,
+          std::vector<Box>* out)
+{
+    return test::mp4_walk(b.data(), begin, end, parent, out);
+}
+
+std::vector<Box> find(const std::vector<Box>& boxes, const std::string& path)
+{
+    return mp4_find(boxes, path);
+}
+
+Bytes init_avc_aac(Mp4Writer& w)
+{
+    EXPECT_EQ(w.set_video(rtmp::VideoCodec::avc, kAvcHigh720), Rc::ok);
+    EXPECT_EQ(w.set_audio_aac(kAscLc44Stereo), Rc::ok);
+    Bytes out;
+    EXPECT_EQ(w.init_segment(&out), Rc::ok);
+    return out;
+}
+
+// Video sample k: 4-byte NAL length + NAL of type 5 (IDR) or 1, filled with k.
+Bytes video_sample(uint32_t k, bool key)
+{
+    Bytes s = {0, 0, 0, 12, uint8_t(key ? 0x65 : 0x41)};
+    s.insert(s.end(), 11, uint8_t(k));
+    return s;
+}
+
+TEST(Mp4Writer, InitSegmentIsAConsistentBoxTreeWithAvcAndAac)
+{
+    Mp4Writer w;
+    Bytes init = init_avc_aac(w);
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(init, 0, init.size(), "", &boxes));
+    EXPECT_EQ(boxes[0].path, "ftyp");
+    EXPECT_EQ(std::string(init.begin() + 8, init.begin() + 12), "isom");
+    EXPECT_EQ(find(boxes, "moov/mvhd").size(), 1u);
+    EXPECT_EQ(find(boxes, "moov/mvex/mehd").size(), 1u);
+    EXPECT_EQ(find(boxes, "moov/mvex/trex").size(), 2u);
+    EXPECT_EQ(find(boxes, "moov/trak").size(), 2u);
+    auto avcc = find(boxes, "moov/trak/mdia/minf/stbl/stsd/avc1/avcC");
+    ASSERT_EQ(avcc.size(), 1u);
+    EXPECT_EQ(Bytes(init.begin() + avcc[0].body, init.begin() + avcc[0].off + avcc[0].size),
+              kAvcHigh720);
+    auto esds = find(boxes, "moov/trak/mdia/minf/stbl/stsd/mp4a/esds");
+    ASSERT_EQ(esds.size(), 1u);
+    // The ASC is the DecoderSpecificInfo (tag 5) at the end, before the SLConfig (6 bytes).
+    size_t esds_end = esds[0].off + esds[0].size;
+    EXPECT_EQ(Bytes(init.begin() + esds_end - 6 - 2, init.begin() + esds_end - 6), kAscLc44Stereo);
+    EXPECT_EQ(init[esds_end - 6 - 2 - 5], 0x05);
+    // tkhd width/height (16.16) from the SPS; the handler types.
+    auto tkhd = find(boxes, "moov/trak/tkhd");
+    ASSERT_EQ(tkhd.size(), 2u);
+    EXPECT_EQ(load_be32(&init[tkhd[0].off + tkhd[0].size - 8]), 1280u << 16);
+    EXPECT_EQ(load_be32(&init[tkhd[0].off + tkhd[0].size - 4]), 720u << 16);
+    auto hdlr = find(boxes, "moov/trak/mdia/hdlr");
+    ASSERT_EQ(hdlr.size(), 2u);
+    EXPECT_EQ(std::string(init.begin() + hdlr[0].off + 16, init.begin() + hdlr[0].off + 20),
+              "vide");
+    EXPECT_EQ(std::string(init.begin() + hdlr[1].off + 16, init.begin() + hdlr[1].off + 20),
+              "soun");
+    EXPECT_EQ(w.bytes(), init.size());
+}
+
+TEST(Mp4Writer, HevcUsesHvc1AndHvcC)
+{
+    Mp4Writer w;
+    ASSERT_EQ(w.set_video(rtmp::VideoCodec::hevc, kHevcMain720), Rc::ok);
+    Bytes init;
+    ASSERT_EQ(w.init_segment(&init), Rc::ok);
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(init, 0, init.size(), "", &boxes));
+    EXPECT_EQ(find(boxes, "moov/trak/mdia/minf/stbl/stsd/hvc1/hvcC").size(), 1u);
+    EXPECT_EQ(find(boxes, "moov/trak").size(), 1u);
+    EXPECT_TRUE(find(boxes, "moov/trak/mdia/minf/stbl/stsd/mp4a").empty());
+}
+
+TEST(Mp4Writer, UnsupportedCodecsAndBadRecordsAreRefused)
+{
+    Mp4Writer w;
+    EXPECT_EQ(w.set_video(rtmp::VideoCodec::av1, kAvcHigh720), Rc::declined);
+    EXPECT_EQ(w.set_video(rtmp::VideoCodec::avc, Bytes{0x01, 0x64}), Rc::error);
+    EXPECT_EQ(w.set_video(rtmp::VideoCodec::avc, Bytes{}), Rc::error);
+    EXPECT_EQ(w.set_audio_aac(Bytes{}), Rc::error);
+    EXPECT_EQ(w.set_audio_aac(Bytes{0x00}), Rc::error);
+    Bytes out;
+    EXPECT_EQ(w.init_segment(&out), Rc::error);  // no track
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(w.set_audio_aac(kAscLc44Stereo), Rc::ok);
+    EXPECT_EQ(w.init_segment(&out), Rc::ok);
+    EXPECT_EQ(w.set_video(rtmp::VideoCodec::avc, kAvcHigh720), Rc::error);  // tracks fixed
+    EXPECT_EQ(w.init_segment(&out), Rc::error);
+}
+
+TEST(Mp4Writer, SamplesBeforeInitAreIgnored)
+{
+    Mp4Writer w;
+    ASSERT_EQ(w.set_video(rtmp::VideoCodec::avc, kAvcHigh720), Rc::ok);
+    Bytes out;
+    w.add_video(0, 0, true, video_sample(0, true), &out);
+    w.finish(&out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(w.bytes(), 0u);
+}
+
+struct Fragment {
+    uint32_t seq = 0;
+    std::map<uint32_t, uint64_t> tfdt;              // track -> base decode time
+    std::map<uint32_t, std::vector<uint32_t>> dur;  // track -> sample durations
+    std::map<uint32_t, std::vector<uint32_t>> flags;
+    std::map<uint32_t, size_t> first_data;  // track -> file offset of sample 1
+};
+
+// Reads back the moof boxes of a whole file: mfhd, tfhd/tfdt/trun of each traf.
+std::vector<Fragment> fragments(const Bytes& file, const std::vector<Box>& boxes)
+{
+    std::vector<Fragment> r;
+    size_t moof_off = 0;
+    uint32_t track = 0;
+    for (const Box& b : boxes) {
+        const uint8_t* p = &file[b.off];
+        if (b.path == "moof") {
+            r.emplace_back();
+            moof_off = b.off;
+        } else if (b.path == "moof/mfhd") {
+            r.back().seq = load_be32(p + 12);
+        } else if (b.path == "moof/traf/tfhd") {
+            EXPECT_EQ(load_be24(p + 9), 0x020000u);  // default-base-is-moof
+            track = load_be32(p + 12);
+        } else if (b.path == "moof/traf/tfdt") {
+            EXPECT_EQ(p[8], 1);
+            r.back().tfdt[track] = load_be64(p + 12);
+        } else if (b.path == "moof/traf/trun") {
+            uint32_t fl = load_be24(p + 9);
+            uint32_t n = load_be32(p + 12);
+            r.back().first_data[track] = moof_off + load_be32(p + 16);
+            size_t each = 8 + ((fl & 0x400) ? 4 : 0) + ((fl & 0x800) ? 4 : 0);
+            EXPECT_EQ(b.size, 20 + n * each);
+            for (uint32_t i = 0; i < n; ++i) {
+                const uint8_t* s = p + 20 + i * each;
+                r.back().dur[track].push_back(load_be32(s));
+                if (fl & 0x400) r.back().flags[track].push_back(load_be32(s + 8));
+            }
+        }
+    }
+    return r;
+}
+
+TEST(Mp4Writer, OneFragmentPerGopWithExactDurationsAndDataOffsets)
+{
+    Mp4Writer w;
+    Bytes file = init_avc_aac(w);
+    size_t init_size = file.size();
+    // 3 GOPs of 30 frames at 30 fps (ms timestamps as RTMP has them), AAC every 23 ms.
+    uint32_t a = 0;
+    for (uint32_t k = 0; k < 90; ++k) {
+        uint64_t dts = k * 1000 / 30;
+        while (a * 23 <= dts) {
+            w.add_audio(a * 23, Bytes{0x21, uint8_t(a)}, &file);
+            ++a;
+        }
+        w.add_video(dts, 0, k % 30 == 0, video_sample(k, k % 30 == 0), &file);
+    }
+    EXPECT_EQ(w.fragments(), 2u);  // the third GOP waits for its end
+    w.finish(&file);
+    EXPECT_EQ(w.bytes(), file.size());
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    auto fr = fragments(file, boxes);
+    ASSERT_EQ(fr.size(), 3u);
+    EXPECT_EQ(find(boxes, "mdat").size(), 3u);
+    for (size_t i = 0; i < fr.size(); ++i) {
+        EXPECT_EQ(fr[i].seq, i + 1);
+        ASSERT_EQ(fr[i].dur[1].size(), 30u);
+        EXPECT_EQ(fr[i].tfdt[1], i * 1000);
+        EXPECT_EQ(fr[i].flags[1][0], 0x02000000u);
+        EXPECT_EQ(fr[i].flags[1][1], 0x01010000u);
+        // sample 1 of the video track is frame 30*i, an IDR, where trun says
+        size_t at = fr[i].first_data[1];
+        EXPECT_EQ(file[at + 4], 0x65);
+        EXPECT_EQ(file[at + 5], uint8_t(30 * i));
+        EXPECT_EQ(file[fr[i].first_data[2]], 0x21);
+        if (i + 1 < fr.size()) {
+            uint64_t sum = 0;
+            for (uint32_t d : fr[i].dur[1]) sum += d;
+            EXPECT_EQ(fr[i].tfdt[1] + sum, fr[i + 1].tfdt[1]);  // no gap, no overlap
+        }
+    }
+    // mfra: one tfra entry per fragment (each starts on a keyframe), mfro = mfra size.
+    auto mfra = find(boxes, "mfra");
+    ASSERT_EQ(mfra.size(), 1u);
+    EXPECT_EQ(mfra[0].off + mfra[0].size, file.size());
+    EXPECT_EQ(load_be32(&file[file.size() - 4]), mfra[0].size);
+    auto tfra = find(boxes, "mfra/tfra");
+    ASSERT_EQ(tfra.size(), 1u);
+    const uint8_t* t = &file[tfra[0].off];
+    EXPECT_EQ(load_be32(t + 12), 1u);  // the video track
+    ASSERT_EQ(load_be32(t + 20), 3u);
+    auto moofs = find(boxes, "moof");
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(load_be64(t + 24 + i * 19), i * 1000);
+        EXPECT_EQ(load_be64(t + 24 + i * 19 + 8), moofs[i].off);
+    }
+    EXPECT_EQ(moofs[0].off, init_size);
+}
+
+TEST(Mp4Writer, DurationPatchesPointAtMvhdAndMehd)
+{
+    Mp4Writer w;
+    Bytes file = init_avc_aac(w);
+    for (uint32_t k = 0; k < 100; ++k)
+        w.add_video(k * 40, 80, k % 25 == 0, video_sample(k, k % 25 == 0), &file);
+    w.finish(&file);
+    EXPECT_EQ(w.duration_ms(), 4000u);  // 100 frames of 40 ms, the last one's estimated
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    auto mvhd = find(boxes, "moov/mvhd")[0];
+    auto mehd = find(boxes, "moov/mvex/mehd")[0];
+    auto patches = w.duration_patches();
+    ASSERT_EQ(patches.size(), 2u);
+    EXPECT_EQ(patches[0].offset, mvhd.off + 24);  // v0: after creation, modification, timescale
+    EXPECT_EQ(load_be32(&file[mvhd.off + 20]), 1000u);
+    EXPECT_EQ(patches[1].offset, mehd.off + 12);
+    for (const auto& p : patches) {
+        EXPECT_EQ(p.size, 4);
+        EXPECT_EQ(p.value, 4000u);
+    }
+    // signed composition offsets (trun v1) kept
+    auto fr = fragments(file, boxes);
+    ASSERT_EQ(fr.size(), 4u);
+    auto trun = find(boxes, "moof/traf/trun")[0];
+    EXPECT_EQ(file[trun.off + 8], 1);
+    EXPECT_EQ(load_be32(&file[trun.off + 20 + 12]), 80u);
+}
+
+TEST(Mp4Writer, AudioOnlyIsCutByTime)
+{
+    Mp4Writer::Options o;
+    o.audio_fragment_ms = 1000;
+    Mp4Writer w(o);
+    ASSERT_EQ(w.set_audio_aac(kAscLc44Stereo), Rc::ok);
+    Bytes file;
+    ASSERT_EQ(w.init_segment(&file), Rc::ok);
+    for (uint32_t a = 0; a * 23 < 5000; ++a) w.add_audio(a * 23, Bytes{0x21, 0x10, 0x04}, &file);
+    w.finish(&file);
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    auto fr = fragments(file, boxes);
+    ASSERT_EQ(fr.size(), 5u);
+    for (size_t i = 1; i < fr.size(); ++i) EXPECT_GE(fr[i].tfdt[1] - fr[i - 1].tfdt[1], 1000u);
+    EXPECT_EQ(find(boxes, "mfra/tfra").size(), 1u);
+}
+
+TEST(Mp4Writer, LongGopIsCutAtTheFragmentLimit)
+{
+    Mp4Writer::Options o;
+    o.max_fragment_ms = 2000;
+    Mp4Writer w(o);
+    Bytes file = init_avc_aac(w);
+    for (uint32_t k = 0; k < 300; ++k)
+        w.add_video(k * 33, 0, k == 0, video_sample(k, k == 0), &file);
+    w.finish(&file);
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    auto fr = fragments(file, boxes);
+    EXPECT_GE(fr.size(), 4u);
+    EXPECT_EQ(fr[1].flags[1][0], 0x01010000u);  // a fragment that starts without a keyframe
+    // only the first one is a random access point
+    EXPECT_EQ(load_be32(&file[find(boxes, "mfra/tfra")[0].off + 20]), 1u);
+}
+
+TEST(Mp4Writer, TimestampsGoingBackAreClamped)
+{
+    Mp4Writer w;
+    Bytes file = init_avc_aac(w);
+    uint64_t ts[] = {0, 40, 30, 80, 120};
+    for (size_t k = 0; k < 5; ++k)
+        w.add_video(ts[k], 0, k == 0, video_sample(uint32_t(k), k == 0), &file);
+    w.add_video(160, 0, true, video_sample(5, true), &file);
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    auto fr = fragments(file, boxes);
+    ASSERT_EQ(fr.size(), 1u);
+    EXPECT_EQ(fr[0].dur[1], (std::vector<uint32_t>{40, 0, 40, 40, 40}));
+}
+
+TEST(Mp4Writer, ChainInputGivesTheSameBytesAsASpan)
+{
+    BufPool pool(64, 64);
+    {
+        Mp4Writer a, b;
+        Bytes fa = init_avc_aac(a);
+        Bytes fb = init_avc_aac(b);
+        for (uint32_t k = 0; k < 60; ++k) {
+            Bytes s = video_sample(k, k % 30 == 0);
+            s.resize(150, uint8_t(k));  // spans several 64-byte blocks
+            Bytes msg = {0x17, 0x01, 0, 0, 0};
+            msg.insert(msg.end(), s.begin(), s.end());
+            Chain c(pool);
+            ASSERT_EQ(c.append(msg.data(), msg.size()), Rc::ok);
+            BufRef ref = c.take();
+            a.add_video(k * 33, 0, k % 30 == 0, s, &fa);
+            b.add_video(k * 33, 0, k % 30 == 0, ref.get(), 5, s.size(), &fb);
+            a.add_audio(k * 33, Bytes{0x21, uint8_t(k)}, &fa);
+            Bytes am = {0xaf, 0x01, 0x21, uint8_t(k)};
+            Chain ca(pool);
+            ASSERT_EQ(ca.append(am.data(), am.size()), Rc::ok);
+            BufRef ar = ca.take();
+            b.add_audio(k * 33, ar.get(), 2, 2, &fb);
+        }
+        a.finish(&fa);
+        b.finish(&fb);
+        EXPECT_EQ(fa, fb);
+    }
+    EXPECT_EQ(pool.outstanding(), 0u);
+}
+
+}  // namespace
+}  // namespace strom::mod

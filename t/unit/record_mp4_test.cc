@@ -1,0 +1,228 @@
+// The MP4 recording file: RTMP messages in, a fragmented MP4 on disk that is whole boxes
+// after every write (what a kill -9 leaves), durations written in place and an mfra on a
+// clean close, one clear error when no track can be written or the disk fails.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/buf.h"
+#include "modules/mp4_file_writer.h"
+#include "rtmp/message.h"
+#include "t/lib/mp4_boxes.h"
+
+using namespace strom;
+using namespace strom::mod;
+using Bytes = std::vector<uint8_t>;
+
+namespace {
+
+// AVCDecoderConfigurationRecord of ffmpeg/libx264 testsrc 1280x720 High 3.1 (as codec_test).
+const Bytes kAvcHigh720 = {
+    0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50,
+    0x05, 0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83,
+    0x19, 0x60, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0, 0xfd, 0xf8, 0xf8, 0x00,
+};
+
+// HEVCDecoderConfigurationRecord of libx265 1280x720 Main 3.1 (as codec_test).
+const Bytes kHevcMain720 = {
+    0x01, 0x01, 0x60, 0x00, 0x00, 0x00, 0x90, 0x00, 0x00, 0x00, 0x00, 0x00, 0x5d, 0xf0, 0x00, 0xfc,
+    0xfd, 0xf8, 0xf8, 0x00, 0x00, 0x0f, 0x03, 0x20, 0x00, 0x01, 0x00, 0x18, 0x40, 0x01, 0x0c, 0x01,
+    0xff, 0xff, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00,
+    0x5d, 0x95, 0x98, 0x09, 0x21, 0x00, 0x01, 0x00, 0x2b, 0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x5d, 0xa0, 0x02, 0x80, 0x80, 0x2d,
+    0x16, 0x59, 0x59, 0xa4, 0x93, 0x2b, 0xc0, 0x5a, 0x02, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00,
+    0x03, 0x00, 0x3c, 0x10, 0x22, 0x00, 0x01, 0x00, 0x07, 0x44, 0x01, 0xc1, 0x72, 0xb4, 0x62, 0x40,
+};
+
+Bytes slurp(const std::string& p)
+{
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string s = ss.str();
+    return Bytes(s.begin(), s.end());
+}
+
+class Mp4File : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/strom-mp4-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        path_ = dir_ + "/t.mp4";
+    }
+    void TearDown() override
+    {
+        unlink(path_.c_str());
+        rmdir(dir_.c_str());
+    }
+
+    BufRef msg(const Bytes& b)
+    {
+        Chain c(pool_);
+        EXPECT_EQ(c.append(b.data(), b.size()), Rc::ok);
+        return c.take();
+    }
+    // FLV VideoTagHeader (legacy AVC): frame type/codec, AVCPacketType, composition time.
+    BufRef video(bool key, uint8_t packet_type, const Bytes& body)
+    {
+        Bytes b = {uint8_t(key ? 0x17 : 0x27), packet_type, 0, 0, 0};
+        b.insert(b.end(), body.begin(), body.end());
+        return msg(b);
+    }
+    BufRef audio(uint8_t packet_type, const Bytes& body)
+    {
+        Bytes b = {0xaf, packet_type};  // AAC, 44 kHz, 16 bit, stereo
+        b.insert(b.end(), body.begin(), body.end());
+        return msg(b);
+    }
+    Rc put(Mp4FileWriter& w, uint8_t type, uint32_t ts, const BufRef& m)
+    {
+        const char* what = "";
+        return w.write(type, ts, m.get(), false, &what);
+    }
+
+    BufPool pool_{256, 1024};
+    std::string dir_;
+    std::string path_;
+};
+
+TEST_F(Mp4File, IsWholeBoxesAfterEveryWriteAndGetsDurationAndIndexOnClose)
+{
+    {
+        Mp4FileWriter w;
+        const char* what = "";
+        ASSERT_EQ(w.open(path_, {}, &what), Rc::ok);
+        ASSERT_EQ(put(w, rtmp::msg_type::video, 0, video(true, 0, kAvcHigh720)), Rc::ok);
+        ASSERT_EQ(put(w, rtmp::msg_type::audio, 0, audio(0, {0x12, 0x10})), Rc::ok);
+        ASSERT_EQ(put(w, rtmp::msg_type::data_amf0, 0, msg({0x02, 0x00, 0x00})),
+                  Rc::ok);                   // ignored
+        EXPECT_EQ(slurp(path_).size(), 0u);  // nothing until the first frame
+        size_t last = 0;
+        int grew = 0;
+        for (uint32_t k = 0; k < 100; ++k) {
+            bool key = k % 25 == 0;
+            Bytes nal = {0, 0, 0, 3, uint8_t(key ? 0x65 : 0x41), uint8_t(k), 0};
+            ASSERT_EQ(put(w, rtmp::msg_type::video, k * 40, video(key, 1, nal)), Rc::ok);
+            ASSERT_EQ(put(w, rtmp::msg_type::audio, k * 40, audio(1, {0x21, uint8_t(k)})), Rc::ok);
+            Bytes f = slurp(path_);
+            std::vector<test::Mp4Box> boxes;
+            ASSERT_TRUE(test::mp4_walk(f, &boxes)) << "after frame " << k;
+            if (f.size() != last) ++grew;
+            last = f.size();
+        }
+        EXPECT_EQ(grew, 4);  // the init segment with frame 0, then a fragment per GOP
+        EXPECT_EQ(w.last_ts(), 99u * 40);
+        ASSERT_EQ(w.close(true, &what), Rc::ok);
+        EXPECT_EQ(w.size(), slurp(path_).size());
+    }
+    Bytes f = slurp(path_);
+    std::vector<test::Mp4Box> boxes;
+    ASSERT_TRUE(test::mp4_walk(f, &boxes));
+    EXPECT_EQ(test::mp4_find(boxes, "moof").size(), 4u);
+    EXPECT_EQ(test::mp4_find(boxes, "moov/trak").size(), 2u);
+    ASSERT_EQ(test::mp4_find(boxes, "mfra").size(), 1u);
+    auto mvhd = test::mp4_find(boxes, "moov/mvhd")[0];
+    auto mehd = test::mp4_find(boxes, "moov/mvex/mehd")[0];
+    EXPECT_EQ(test::mp4_be32(&f[mvhd.off + 24]), 4000u);
+    EXPECT_EQ(test::mp4_be32(&f[mehd.off + 12]), 4000u);
+    EXPECT_EQ(pool_.outstanding(), 0u);
+}
+
+// Enhanced RTMP HEVC: SequenceStart, CodedFrames (with composition time) and CodedFramesX.
+TEST_F(Mp4File, EnhancedRtmpHevcBecomesHvc1)
+{
+    Mp4FileWriter w;
+    const char* what = "";
+    ASSERT_EQ(w.open(path_, {}, &what), Rc::ok);
+    Bytes seq = {0x90, 'h', 'v', 'c', '1'};
+    seq.insert(seq.end(), kHevcMain720.begin(), kHevcMain720.end());
+    ASSERT_EQ(put(w, rtmp::msg_type::video, 0, msg(seq)), Rc::ok);
+    for (uint32_t k = 0; k < 50; ++k) {
+        Bytes m = k % 25 == 0 ? Bytes{0x91, 'h', 'v', 'c', '1', 0, 0, 40}
+                              : Bytes{0xa3, 'h', 'v', 'c', '1'};
+        Bytes nal = {0, 0, 0, 3, 0x26, 0x01, uint8_t(k)};
+        m.insert(m.end(), nal.begin(), nal.end());
+        ASSERT_EQ(put(w, rtmp::msg_type::video, k * 40, msg(m)), Rc::ok);
+    }
+    ASSERT_EQ(w.close(true, &what), Rc::ok);
+    Bytes f = slurp(path_);
+    std::vector<test::Mp4Box> boxes;
+    ASSERT_TRUE(test::mp4_walk(f, &boxes));
+    auto hvcc = test::mp4_find(boxes, "moov/trak/mdia/minf/stbl/stsd/hvc1/hvcC");
+    ASSERT_EQ(hvcc.size(), 1u);
+    EXPECT_EQ(Bytes(f.begin() + hvcc[0].body, f.begin() + hvcc[0].off + hvcc[0].size),
+              kHevcMain720);
+    auto trun = test::mp4_find(boxes, "moof/traf/trun");
+    ASSERT_EQ(trun.size(), 2u);
+    const uint8_t* t = &f[trun[0].off];
+    EXPECT_EQ(test::mp4_be32(t + 12), 25u);
+    EXPECT_EQ(test::mp4_be32(t + 20 + 4), 7u);    // sample size: the NAL with its length
+    EXPECT_EQ(test::mp4_be32(t + 20 + 12), 40u);  // composition offset of the keyframe
+    EXPECT_EQ(test::mp4_be32(t + 36 + 12), 0u);   // CodedFramesX: implied 0
+    // the first sample's bytes are where data_offset (from the moof start) says
+    EXPECT_EQ(f[test::mp4_find(boxes, "moof")[0].off + test::mp4_be32(t + 16) + 4], 0x26);
+}
+
+TEST_F(Mp4File, WithoutASequenceHeaderItFailsOnceAndWritesNothing)
+{
+    Mp4FileWriter w;
+    const char* what = "";
+    ASSERT_EQ(w.open(path_, {}, &what), Rc::ok);
+    errno = 0;
+    what = "";
+    EXPECT_EQ(
+        w.write(rtmp::msg_type::video, 0, video(true, 1, {0, 0, 0, 1, 0x65}).get(), true, &what),
+        Rc::error);
+    EXPECT_EQ(errno, ENOTSUP);
+    EXPECT_NE(std::string(what).find("mp4"), std::string::npos);
+    EXPECT_EQ(put(w, rtmp::msg_type::video, 40, video(false, 1, {0, 0, 0, 1, 0x41})), Rc::ok);
+    EXPECT_EQ(w.close(true, &what), Rc::ok);
+    EXPECT_EQ(slurp(path_).size(), 0u);
+}
+
+TEST_F(Mp4File, AudioOnlyWhenVideoIsNotWanted)
+{
+    Mp4FileWriter w;
+    const char* what = "";
+    ASSERT_EQ(w.open(path_, Mp4FileWriter::Options{true, false}, &what), Rc::ok);
+    ASSERT_EQ(put(w, rtmp::msg_type::video, 0, video(true, 0, kAvcHigh720)), Rc::ok);
+    ASSERT_EQ(put(w, rtmp::msg_type::audio, 0, audio(0, {0x12, 0x10})), Rc::ok);
+    for (uint32_t k = 0; k < 100; ++k) {
+        ASSERT_EQ(put(w, rtmp::msg_type::video, k * 40, video(k == 0, 1, {0, 0, 0, 1, 0x65})),
+                  Rc::ok);
+        ASSERT_EQ(put(w, rtmp::msg_type::audio, k * 23, audio(1, {0x21, 0x00})), Rc::ok);
+    }
+    ASSERT_EQ(w.close(true, &what), Rc::ok);
+    Bytes f = slurp(path_);
+    std::vector<test::Mp4Box> boxes;
+    ASSERT_TRUE(test::mp4_walk(f, &boxes));
+    EXPECT_EQ(test::mp4_find(boxes, "moov/trak").size(), 1u);
+    EXPECT_EQ(test::mp4_find(boxes, "moov/trak/mdia/minf/stbl/stsd/mp4a").size(), 1u);
+    EXPECT_GE(test::mp4_find(boxes, "moof").size(), 2u);
+}
+
+TEST_F(Mp4File, DiskFullIsAWriteError)
+{
+    if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+    Mp4FileWriter w;
+    const char* what = "";
+    ASSERT_EQ(w.open("/dev/full", {}, &what), Rc::ok);
+    ASSERT_EQ(put(w, rtmp::msg_type::video, 0, video(true, 0, kAvcHigh720)), Rc::ok);
+    errno = 0;
+    EXPECT_EQ(
+        w.write(rtmp::msg_type::video, 0, video(true, 1, {0, 0, 0, 1, 0x65}).get(), true, &what),
+        Rc::error);
+    EXPECT_EQ(errno, ENOSPC);
+    EXPECT_STREQ(what, "write");
+    EXPECT_EQ(w.close(false, &what), Rc::ok);
+}
+
+}  // namespace
