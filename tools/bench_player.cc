@@ -6,14 +6,10 @@ namespace strom::tools {
 
 bool BenchPlayer::start(ClientLoop& cl, const Target& t, const RtmpUrl& url)
 {
-    rtmp::ClientParams p;
-    p.app = url.app;
-    p.tc_url = url.tc_url;
-    p.stream = url.stream;
-    p.publish = false;
-    const char* err = nullptr;
     connect_us_ = mono_us();
-    s_ = rtmp::Session::connect_to(cl.table(), t.sa(), t.len, p, this, &err);
+    // Not ClientLoop::connect: a player keeps a static reason, not a string of its own.
+    const char* err = nullptr;
+    s_ = rtmp::Session::connect_to(cl.table(), t.sa(), t.len, client_params(url, false), this, &err);
     if (!s_) {
         state_ = State::failed;
         error_ = err ? err : "connect failed";

@@ -114,4 +114,23 @@ uint64_t ClientLoop::raise_fd_limit()
     return uint64_t(rl.rlim_cur);
 }
 
+rtmp::ClientParams client_params(const RtmpUrl& url, bool publish)
+{
+    rtmp::ClientParams p;
+    p.app = url.app;
+    p.tc_url = url.tc_url;
+    p.stream = url.stream;
+    p.publish = publish;
+    return p;
+}
+
+rtmp::Session* ClientLoop::connect(const Target& target, const rtmp::ClientParams& p,
+                                   rtmp::ClientObserver* observer, std::string* error)
+{
+    const char* err = nullptr;
+    rtmp::Session* s = rtmp::Session::connect_to(table(), target.sa(), target.len, p, observer, &err);
+    if (!s) *error = "cannot connect to " + target.text + ": " + (err ? err : "error");
+    return s;
+}
+
 }  // namespace strom::tools

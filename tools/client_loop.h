@@ -11,6 +11,7 @@
 
 #include "core/connection.h"
 #include "core/event_loop.h"
+#include "rtmp/session.h"
 #include "tools/client_url.h"
 
 namespace strom::tools {
@@ -25,6 +26,9 @@ struct Target {
 // Resolves the URL's host (numeric first, then DNS, IPv4 preferred). False with *err
 // ("cannot resolve host \"x\": Name or service not known").
 bool resolve_target(const RtmpUrl& url, Target* out, std::string* err);
+
+// The client session's parameters for a URL (app, tcUrl, stream with its query).
+rtmp::ClientParams client_params(const RtmpUrl& url, bool publish);
 
 // "2.5s", "150ms": a duration for messages.
 std::string format_secs(uint64_t ms);
@@ -43,6 +47,10 @@ public:
     ConnectionTable& table() { return *table_; }
     bool interrupted() const { return interrupted_; }
     int signal_number() const { return signo_; }
+    // Starts a client session to target for observer; nullptr with *error
+    // ("cannot connect to 127.0.0.1:1935: connection refused") when it cannot start.
+    rtmp::Session* connect(const Target& target, const rtmp::ClientParams& p, rtmp::ClientObserver* observer,
+                           std::string* error);
     // Turns the loop once (at most `max_wait_ms`).
     void turn(int max_wait_ms = 100) { (void)loop_.run_once(max_wait_ms); }
     // Turns the loop until every connection is gone or `ms` passed (clean exits).

@@ -19,17 +19,10 @@ PlayClient::~PlayClient()
 
 bool PlayClient::start()
 {
-    rtmp::ClientParams p;
-    p.app = url_.app;
-    p.tc_url = url_.tc_url;
-    p.stream = url_.stream;
-    p.publish = false;
-    const char* err = nullptr;
     connect_us_ = mono_us();
-    s_ = rtmp::Session::connect_to(cl_.table(), target_.sa(), target_.len, p, this, &err);
+    s_ = cl_.connect(target_, client_params(url_, false), this, &error_);
     if (!s_) {
         state_ = State::failed;
-        error_ = "cannot connect to " + target_.text + ": " + (err ? err : "error");
         return false;
     }
     state_ = State::connecting;

@@ -70,18 +70,18 @@ void children_of(int pid, std::vector<int>* out)
 ProcSample sample_process_tree(int pid)
 {
     ProcSample s;
-    std::vector<int> todo{pid};
-    for (size_t i = 0; i < todo.size() && i < 4096; ++i) {
+    std::vector<int> pending{pid};
+    for (size_t i = 0; i < pending.size() && i < 4096; ++i) {
         double cpu = 0;
         uint64_t rss = 0;
-        if (!read_stat(todo[i], &cpu, &rss)) {
+        if (!read_stat(pending[i], &cpu, &rss)) {
             if (i == 0) return s;
             continue;
         }
         s.cpu_s += cpu;
         s.rss_bytes += rss;
         ++s.processes;
-        children_of(todo[i], &todo);
+        children_of(pending[i], &pending);
     }
     s.ok = true;
     return s;

@@ -26,18 +26,12 @@ Publisher::~Publisher()
 
 bool Publisher::start()
 {
-    rtmp::ClientParams p;
-    p.app = url_.app;
-    p.tc_url = url_.tc_url;
-    p.stream = url_.stream;
-    p.publish = true;
+    rtmp::ClientParams p = client_params(url_, true);
     p.chunk_size = opt_.chunk_size;
-    const char* err = nullptr;
     connect_ms_ = cl_.loop().now();
-    s_ = rtmp::Session::connect_to(cl_.table(), target_.sa(), target_.len, p, this, &err);
+    s_ = cl_.connect(target_, p, this, &error_);
     if (!s_) {
         state_ = State::failed;
-        error_ = "cannot connect to " + target_.text + ": " + (err ? err : "error");
         return false;
     }
     state_ = State::connecting;
