@@ -106,7 +106,7 @@ Rc Mp4FileWriter::write(uint8_t type, uint32_t ts, const Block* payload, bool ke
     return out_.empty() ? Rc::ok : put(what);
 }
 
-// One piece (init segment, fragment, mfra) in one write(2); a short write (signal, disk
+// One piece (init segment, fragment, final moov or mfra) in one write(2); a short write (signal, disk
 // nearly full) is continued.
 Rc Mp4FileWriter::put(const char** what)
 {
@@ -133,8 +133,9 @@ Rc Mp4FileWriter::close(bool finalize, const char** what)
     if (finalize && mux_.started()) {
         mux_.finish(&out_);
         rc = put(what);
-        // The durations live in the init segment at known offsets (mvhd, mehd).
-        for (const Mp4Writer::Patch& p : mux_.duration_patches()) {
+        // In place, in order: moof and init moov types (a plain MP4 with the final moov),
+        // or the durations in mvhd/mehd (a fragmented file with mfra).
+        for (const Mp4Writer::Patch& p : mux_.close_patches()) {
             if (rc != Rc::ok) break;
             uint8_t b[8];
             if (p.size == 8)

@@ -3,7 +3,8 @@
 // kernel whole in one write(2), so after a crash or `kill -9` the file plays up to its last
 // complete fragment. Sequence headers received before the first coded frame choose the
 // tracks; the init segment is written with that frame. A clean close writes the last
-// fragment and an mfra index, then the durations in mvhd/mehd in place (pwrite).
+// fragment and a complete moov, then retypes the moofs and the init moov to 'free' in
+// place (pwrite): a normal seekable MP4, no media moved (Mp4Writer::finish).
 // Owned by a Recorder; one per open file. Same surface as FlvFileWriter.
 #pragma once
 
@@ -35,7 +36,7 @@ public:
     // file start. Codecs other than H.264/HEVC/AAC, and a track whose sequence header
     // came after the init segment, are left out. Rc::error with errno set on a failed write.
     Rc write(uint8_t type, uint32_t ts, const Block* payload, bool keyframe, const char** what);
-    // Closes the file; with finalize, first the last fragment, mfra and durations.
+    // Closes the file; with finalize, first the last fragment, the final moov and patches.
     Rc close(bool finalize, const char** what);
 
     bool is_open() const { return bool(fd_); }

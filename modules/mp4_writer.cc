@@ -118,6 +118,30 @@ void write_esds(Out& b, std::span<const uint8_t> asc, uint32_t track_id)
     close_box(b, at);
 }
 
+// mvhd (14496-12 8.2.2) in ms; returns where its duration is in b.
+size_t write_mvhd(Out& b, uint32_t duration, uint32_t next_id)
+{
+    size_t at = open_full(b, "mvhd", 0, 0);
+    u32(b, 0);  // creation_time
+    u32(b, 0);  // modification_time
+    u32(b, kTimescale);
+    size_t duration_at = b.size();
+    u32(b, duration);
+    u32(b, 0x00010000);  // rate 1.0
+    u16(b, 0x0100);      // volume 1.0
+    zeros(b, 10);
+    matrix(b);
+    zeros(b, 24);  // pre_defined
+    u32(b, next_id);
+    close_box(b, at);
+    return duration_at;
+}
+
+uint32_t clamp32(uint64_t v)
+{
+    return uint32_t(std::min<uint64_t>(v, 0xffffffffu));
+}
+
 // tfhd/trun sample_flags (14496-12 8.8.3.1): sync samples depend on nothing; others
 // depend on earlier samples and are non-sync.
 constexpr uint32_t kSyncFlags = 0x02000000;
@@ -175,19 +199,8 @@ Rc Mp4Writer::init_segment(Out* out)
     close_box(b, at);
 
     size_t moov = open_box(b, "moov");
-    at = open_full(b, "mvhd", 0, 0);
-    u32(b, 0);  // creation_time
-    u32(b, 0);  // modification_time
-    u32(b, kTimescale);
-    mvhd_duration_at_ = bytes_ + b.size();
-    u32(b, 0);           // duration: unknown until a clean close (patched)
-    u32(b, 0x00010000);  // rate 1.0
-    u16(b, 0x0100);      // volume 1.0
-    zeros(b, 10);
-    matrix(b);
-    zeros(b, 24);  // pre_defined
-    u32(b, next_id);
-    close_box(b, at);
+    moov_at_ = bytes_ + moov;
+    mvhd_duration_at_ = bytes_ + write_mvhd(b, 0, next_id);  // unknown until a clean close
 
     // 14496-12 8.8.1: mvex announces fragments; mehd carries the whole length.
     size_t mvex = open_box(b, "mvex");
@@ -206,14 +219,15 @@ Rc Mp4Writer::init_segment(Out* out)
         close_box(b, at);
     }
     close_box(b, mvex);
-    if (video_.present) write_trak(b, video_);
-    if (audio_.present) write_trak(b, audio_);
+    if (video_.present) write_trak(b, video_, false);
+    if (audio_.present) write_trak(b, audio_, false);
     close_box(b, moov);
+    tables_ = o_.finalize_moov;
     emit(out, b);
     return Rc::ok;
 }
 
-void Mp4Writer::write_trak(Out& b, const Track& t) const
+void Mp4Writer::write_trak(Out& b, const Track& t, bool final) const
 {
     bool video = &t == &video_;
     size_t trak = open_box(b, "trak");
@@ -222,7 +236,7 @@ void Mp4Writer::write_trak(Out& b, const Track& t) const
     u32(b, 0);
     u32(b, t.id);
     u32(b, 0);
-    u32(b, 0);  // duration (fragments tell)
+    u32(b, final ? clamp32(t.end) : 0);  // fragmented: the fragments tell
     zeros(b, 8);
     u16(b, 0);              // layer
     u16(b, video ? 0 : 1);  // alternate_group
@@ -233,12 +247,27 @@ void Mp4Writer::write_trak(Out& b, const Track& t) const
     u32(b, t.height << 16);
     close_box(b, at);
 
+    if (final && t.first_dts > 0) {
+        // A track that starts after the file: an empty edit first (14496-12 8.6.6).
+        size_t edts = open_box(b, "edts");
+        at = open_full(b, "elst", 0, 0);
+        u32(b, 2);
+        u32(b, clamp32(t.first_dts));
+        u32(b, 0xffffffffu);  // media_time -1: empty
+        u32(b, 0x00010000);   // rate 1.0
+        u32(b, clamp32(t.end - t.first_dts));
+        u32(b, 0);
+        u32(b, 0x00010000);
+        close_box(b, at);
+        close_box(b, edts);
+    }
+
     size_t mdia = open_box(b, "mdia");
     at = open_full(b, "mdhd", 0, 0);
     u32(b, 0);
     u32(b, 0);
     u32(b, kTimescale);
-    u32(b, 0);
+    u32(b, final ? clamp32(t.end - t.first_dts) : 0);
     u16(b, 0x55c4);  // language "und", packed ISO-639-2/T
     u16(b, 0);
     close_box(b, at);
@@ -252,12 +281,12 @@ void Mp4Writer::write_trak(Out& b, const Track& t) const
               video ? std::span<const uint8_t>(kVideoName) : std::span<const uint8_t>(kSoundName));
     close_box(b, at);
 
-    write_minf(b, t);
+    write_minf(b, t, final);
     close_box(b, mdia);
     close_box(b, trak);
 }
 
-void Mp4Writer::write_minf(Out& b, const Track& t) const
+void Mp4Writer::write_minf(Out& b, const Track& t, bool final) const
 {
     bool video = &t == &video_;
     size_t at;
@@ -279,6 +308,12 @@ void Mp4Writer::write_minf(Out& b, const Track& t) const
 
     size_t stbl = open_box(b, "stbl");
     write_stsd(b, t);
+    if (final) {
+        write_tables(b, t);
+        close_box(b, stbl);
+        close_box(b, minf);
+        return;
+    }
     // Empty sample tables: every sample is in a fragment (14496-12 8.8.1).
     at = open_full(b, "stts", 0, 0);
     u32(b, 0);
@@ -452,6 +487,26 @@ void Mp4Writer::flush(Out* out)
     }
     u32(b, uint32_t(8 + total));
     type(b, "mdat");
+    if (tables_ && video_.table.size() + audio_.table.size() + video_.samples.size() +
+                           audio_.samples.size() > o_.max_table_samples) {
+        drop_tables();
+    }
+    if (tables_) {
+        moofs_.push_back(bytes_);
+        uint64_t at = bytes_ + data_off;
+        for (Track* t : tracks) {
+            if (t->samples.empty()) continue;
+            if (t->table.empty()) {
+                t->first_dts = t->base_dts;
+            } else if (t->base_dts > t->end) {
+                // The last sample before took an estimated duration: the gap is its.
+                t->table.back().duration += uint32_t(std::min<uint64_t>(t->base_dts - t->end, 0x7fffffff));
+            }
+            t->chunks.push_back(Chunk{at, uint32_t(t->table.size())});
+            t->table.insert(t->table.end(), t->samples.begin(), t->samples.end());
+            at += t->data.size();
+        }
+    }
     const Track& lead = video_.present ? video_ : audio_;
     bool sync = !lead.samples.empty() && lead.samples.front().key;
     if (sync && ++index_seen_ % index_stride_ == 0) {
@@ -498,20 +553,139 @@ void Mp4Writer::write_mfra(Out* out) const
     out->insert(out->end(), b.begin(), b.end());
 }
 
+void Mp4Writer::drop_tables()
+{
+    tables_ = false;
+    for (Track* t : {&video_, &audio_}) {
+        std::vector<Sample>().swap(t->table);
+        std::vector<Chunk>().swap(t->chunks);
+    }
+    std::vector<uint64_t>().swap(moofs_);
+}
+
+// stts, ctts, stss, stsz, stsc, stco/co64 (14496-12 8.6.1.2, 8.6.1.3, 8.6.2, 8.7.3-8.7.5)
+// of every sample the fragments hold; a chunk is one fragment's run of a track.
+void Mp4Writer::write_tables(Out& b, const Track& t) const
+{
+    const std::vector<Sample>& s = t.table;
+    size_t at = open_full(b, "stts", 0, 0);
+    size_t count_at = b.size();
+    u32(b, 0);
+    uint32_t runs = 0;
+    for (size_t i = 0, j; i < s.size(); i = j, ++runs) {
+        for (j = i + 1; j < s.size() && s[j].duration == s[i].duration;) ++j;
+        u32(b, uint32_t(j - i));
+        u32(b, s[i].duration);
+    }
+    store_be32(b.data() + count_at, runs);
+    close_box(b, at);
+
+    bool any_cts = false, negative = false, all_key = true;
+    for (const Sample& x : s) {
+        any_cts |= x.cts != 0;
+        negative |= x.cts < 0;
+        all_key &= x.key;
+    }
+    if (any_cts) {
+        at = open_full(b, "ctts", negative ? 1 : 0, 0);  // v1: signed offsets
+        count_at = b.size();
+        u32(b, 0);
+        runs = 0;
+        for (size_t i = 0, j; i < s.size(); i = j, ++runs) {
+            for (j = i + 1; j < s.size() && s[j].cts == s[i].cts;) ++j;
+            u32(b, uint32_t(j - i));
+            u32(b, uint32_t(s[i].cts));
+        }
+        store_be32(b.data() + count_at, runs);
+        close_box(b, at);
+    }
+    if (!all_key) {  // no stss: every sample is a sync sample
+        at = open_full(b, "stss", 0, 0);
+        count_at = b.size();
+        u32(b, 0);
+        uint32_t n = 0;
+        for (size_t i = 0; i < s.size(); ++i) {
+            if (!s[i].key) continue;
+            u32(b, uint32_t(i + 1));
+            ++n;
+        }
+        store_be32(b.data() + count_at, n);
+        close_box(b, at);
+    }
+    at = open_full(b, "stsz", 0, 0);
+    u32(b, 0);  // sizes differ
+    u32(b, uint32_t(s.size()));
+    for (const Sample& x : s) u32(b, x.size);
+    close_box(b, at);
+
+    auto samples_in = [&](size_t c) {
+        size_t end = c + 1 < t.chunks.size() ? t.chunks[c + 1].first : s.size();
+        return uint32_t(end - t.chunks[c].first);
+    };
+    at = open_full(b, "stsc", 0, 0);
+    count_at = b.size();
+    u32(b, 0);
+    runs = 0;
+    for (size_t c = 0; c < t.chunks.size(); ++c) {
+        if (c > 0 && samples_in(c) == samples_in(c - 1)) continue;
+        u32(b, uint32_t(c + 1));  // first_chunk
+        u32(b, samples_in(c));
+        u32(b, 1);  // sample_description_index
+        ++runs;
+    }
+    store_be32(b.data() + count_at, runs);
+    close_box(b, at);
+
+    bool wide = !t.chunks.empty() && t.chunks.back().offset > 0xffffffffu;
+    at = open_full(b, wide ? "co64" : "stco", 0, 0);
+    u32(b, uint32_t(t.chunks.size()));
+    for (const Chunk& c : t.chunks) {
+        if (wide)
+            u64(b, c.offset);
+        else
+            u32(b, uint32_t(c.offset));
+    }
+    close_box(b, at);
+}
+
+void Mp4Writer::write_final_moov(Out* out)
+{
+    Out& b = *out;
+    size_t moov = open_box(b, "moov");
+    write_mvhd(b, clamp32(duration_ms()), uint32_t(video_.present + audio_.present + 1));
+    for (const Track* t : {&video_, &audio_}) {
+        if (t->present && !t->table.empty()) write_trak(b, *t, true);
+    }
+    close_box(b, moov);
+}
+
 void Mp4Writer::finish(Out* out)
 {
     if (!started_ || finished_) return;
     flush(out);
     finished_ = true;
     size_t before = out->size();
-    write_mfra(out);
+    if (tables_) {
+        write_final_moov(out);
+        final_moov_ = true;
+    } else {
+        write_mfra(out);
+    }
     bytes_ += out->size() - before;
 }
 
-std::vector<Mp4Writer::Patch> Mp4Writer::duration_patches() const
+std::vector<Mp4Writer::Patch> Mp4Writer::close_patches() const
 {
     if (!started_) return {};
-    uint64_t d = std::min<uint64_t>(duration_ms(), 0xffffffffu);
+    if (final_moov_) {
+        constexpr uint32_t kFree = rtmp::fourcc("free");
+        std::vector<Patch> p;
+        p.reserve(moofs_.size() + 1);
+        for (uint64_t m : moofs_) p.push_back(Patch{m + 4, 4, kFree});
+        p.push_back(Patch{moov_at_ + 4, 4, kFree});
+        return p;
+    }
+    uint64_t d = clamp32(duration_ms());
     return {Patch{mvhd_duration_at_, 4, d}, Patch{mehd_duration_at_, 4, d}};
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -79,11 +80,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     CHECK(w.bytes() == out.size());
     std::vector<test::Mp4Box> boxes;
     CHECK(test::mp4_walk(out, &boxes));
-    for (const Mp4Writer::Patch& pt : w.duration_patches()) CHECK(pt.offset + pt.size <= init_size);
     if (!out.empty()) {
         size_t moofs = test::mp4_find(boxes, "moof").size();
         CHECK(moofs == w.fragments());
         CHECK(test::mp4_find(boxes, "mdat").size() == moofs);
+    }
+    if (w.final_moov()) {
+        // Every patch retypes a moof, the last the init moov; then no moof is left.
+        for (const Mp4Writer::Patch& pt : w.close_patches()) {
+            CHECK(pt.size == 4 && pt.offset >= 4 && pt.offset + 4 <= out.size());
+            bool moof = memcmp(&out[pt.offset], "moof", 4) == 0;
+            CHECK(moof || (memcmp(&out[pt.offset], "moov", 4) == 0 && pt.offset + 4 <= init_size));
+            memcpy(&out[pt.offset], "free", 4);
+        }
+        boxes.clear();
+        CHECK(test::mp4_walk(out, &boxes));
+        CHECK(test::mp4_find(boxes, "moof").empty());
+        CHECK(test::mp4_find(boxes, "moov").size() == 1);
+        CHECK(test::mp4_find(boxes, "moov/mvex").empty());
+    } else {
+        for (const Mp4Writer::Patch& pt : w.close_patches()) CHECK(pt.offset + pt.size <= init_size);
     }
     return 0;
 }

@@ -24,7 +24,7 @@ inline size_t mp4_children_at(const std::string& type)
 {
     static const std::map<std::string, size_t> kContainers = {
         {"moov", 0}, {"trak", 0}, {"mdia", 0},  {"minf", 0},  {"dinf", 0},
-        {"stbl", 0}, {"mvex", 0}, {"moof", 0},  {"traf", 0},  {"mfra", 0},
+        {"stbl", 0}, {"mvex", 0}, {"moof", 0},  {"traf", 0},  {"mfra", 0}, {"edts", 0},
         {"dref", 8}, {"stsd", 8}, {"avc1", 78}, {"hvc1", 78}, {"mp4a", 28},
     };
     auto it = kContainers.find(type);

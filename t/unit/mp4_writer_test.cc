@@ -1,6 +1,8 @@
 // Fragmented MP4 writer: the boxes it makes are parsed back (every child box tiles its
 // parent exactly), fragments are cut per GOP with exact sample durations, trun data
-// offsets land on the sample bytes, and the mfra / duration patches point where they say.
+// offsets land on the sample bytes, and the mfra / duration patches point where they say;
+// with finalize_moov (the default) finish() and its patches leave a plain MP4 whose sample
+// tables lead to every sample's bytes.
 #include "modules/mp4_writer.h"
 
 #include <gtest/gtest.h>
@@ -190,9 +192,16 @@ std::vector<Fragment> fragments(const Bytes& file, const std::vector<Box>& boxes
     return r;
 }
 
+Mp4Writer::Options fragmented_only()
+{
+    Mp4Writer::Options o;
+    o.finalize_moov = false;
+    return o;
+}
+
 TEST(Mp4Writer, OneFragmentPerGopWithExactDurationsAndDataOffsets)
 {
-    Mp4Writer w;
+    Mp4Writer w(fragmented_only());
     Bytes file = init_avc_aac(w);
     size_t init_size = file.size();
     // 3 GOPs of 30 frames at 30 fps (ms timestamps as RTMP has them), AAC every 23 ms.
@@ -250,7 +259,7 @@ TEST(Mp4Writer, OneFragmentPerGopWithExactDurationsAndDataOffsets)
 
 TEST(Mp4Writer, DurationPatchesPointAtMvhdAndMehd)
 {
-    Mp4Writer w;
+    Mp4Writer w(fragmented_only());
     Bytes file = init_avc_aac(w);
     for (uint32_t k = 0; k < 100; ++k)
         w.add_video(k * 40, 80, k % 25 == 0, video_sample(k, k % 25 == 0), &file);
@@ -260,7 +269,7 @@ TEST(Mp4Writer, DurationPatchesPointAtMvhdAndMehd)
     ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
     auto mvhd = find(boxes, "moov/mvhd")[0];
     auto mehd = find(boxes, "moov/mvex/mehd")[0];
-    auto patches = w.duration_patches();
+    auto patches = w.close_patches();
     ASSERT_EQ(patches.size(), 2u);
     EXPECT_EQ(patches[0].offset, mvhd.off + 24);  // v0: after creation, modification, timescale
     EXPECT_EQ(load_be32(&file[mvhd.off + 20]), 1000u);
@@ -279,7 +288,7 @@ TEST(Mp4Writer, DurationPatchesPointAtMvhdAndMehd)
 
 TEST(Mp4Writer, AudioOnlyIsCutByTime)
 {
-    Mp4Writer::Options o;
+    Mp4Writer::Options o = fragmented_only();
     o.audio_fragment_ms = 1000;
     Mp4Writer w(o);
     ASSERT_EQ(w.set_audio_aac(kAscLc44Stereo), Rc::ok);
@@ -297,7 +306,7 @@ TEST(Mp4Writer, AudioOnlyIsCutByTime)
 
 TEST(Mp4Writer, LongGopIsCutAtTheFragmentLimit)
 {
-    Mp4Writer::Options o;
+    Mp4Writer::Options o = fragmented_only();
     o.max_fragment_ms = 2000;
     Mp4Writer w(o);
     Bytes file = init_avc_aac(w);
@@ -357,6 +366,169 @@ TEST(Mp4Writer, ChainInputGivesTheSameBytesAsASpan)
         EXPECT_EQ(fa, fb);
     }
     EXPECT_EQ(pool.outstanding(), 0u);
+}
+
+// The sample tables of one trak of a plain MP4, expanded: per sample its offset, size,
+// duration, composition offset and sync flag.
+struct FlatSample {
+    uint64_t offset;
+    uint32_t size, duration;
+    int32_t cts;
+    bool key;
+};
+std::vector<FlatSample> flatten(const Bytes& f, const std::vector<Box>& boxes, size_t trak)
+{
+    auto one = [&](const char* name) -> const uint8_t* {
+        auto v = find(boxes, std::string("moov/trak/mdia/minf/stbl/") + name);
+        return trak < v.size() ? &f[v[trak].off] : nullptr;
+    };
+    const uint8_t* stsz = one("stsz");
+    const uint8_t* stts = one("stts");
+    const uint8_t* stsc = one("stsc");
+    const uint8_t* stco = one("stco");
+    const uint8_t* ctts = one("ctts");
+    const uint8_t* stss = one("stss");
+    std::vector<FlatSample> r(stsz ? load_be32(stsz + 16) : 0);
+    if (!stsz || !stts || !stsc || !stco) return {};
+    for (size_t i = 0; i < r.size(); ++i) {
+        r[i].size = load_be32(stsz + 20 + 4 * i);
+        r[i].key = !stss;
+    }
+    size_t i = 0;
+    for (uint32_t e = 0, n = load_be32(stts + 12); e < n; ++e) {
+        for (uint32_t k = 0; k < load_be32(stts + 16 + 8 * e); ++k) r.at(i++).duration = load_be32(stts + 20 + 8 * e);
+    }
+    EXPECT_EQ(i, r.size());
+    if (ctts) {
+        i = 0;
+        for (uint32_t e = 0, n = load_be32(ctts + 12); e < n; ++e) {
+            for (uint32_t k = 0; k < load_be32(ctts + 16 + 8 * e); ++k) r.at(i++).cts = int32_t(load_be32(ctts + 20 + 8 * e));
+        }
+    }
+    if (stss) {
+        for (uint32_t e = 0, n = load_be32(stss + 12); e < n; ++e) r.at(load_be32(stss + 16 + 4 * e) - 1).key = true;
+    }
+    uint32_t chunks = load_be32(stco + 12), runs = load_be32(stsc + 12);
+    i = 0;
+    for (uint32_t c = 0; c < chunks; ++c) {
+        uint32_t per = 0;
+        for (uint32_t e = 0; e < runs; ++e) {
+            if (load_be32(stsc + 16 + 12 * e) <= c + 1) per = load_be32(stsc + 20 + 12 * e);
+        }
+        uint64_t at = load_be32(stco + 16 + 4 * c);
+        for (uint32_t k = 0; k < per; ++k) {
+            r.at(i).offset = at;
+            at += r[i++].size;
+        }
+    }
+    EXPECT_EQ(i, r.size());
+    return r;
+}
+
+void apply_patches(Bytes* f, const std::vector<Mp4Writer::Patch>& patches)
+{
+    for (const auto& p : patches) {
+        ASSERT_LE(p.offset + p.size, f->size());
+        if (p.size == 8)
+            store_be64(&(*f)[p.offset], p.value);
+        else
+            store_be32(&(*f)[p.offset], uint32_t(p.value));
+    }
+}
+
+TEST(Mp4Writer, FinishLeavesAPlainMp4WhoseTablesFindEverySample)
+{
+    Mp4Writer w;
+    Bytes file = init_avc_aac(w);
+    uint32_t a = 0;
+    for (uint32_t k = 0; k < 90; ++k) {
+        uint64_t dts = k * 1000 / 30;
+        while (a * 23 <= dts) {
+            w.add_audio(a * 23, Bytes{0x21, uint8_t(a)}, &file);
+            ++a;
+        }
+        w.add_video(dts, k % 3 ? 33 : 66, k % 30 == 0, video_sample(k, k % 30 == 0), &file);
+    }
+    w.finish(&file);
+    EXPECT_TRUE(w.final_moov());
+    EXPECT_EQ(w.bytes(), file.size());
+    auto patches = w.close_patches();
+    ASSERT_EQ(patches.size(), 4u);  // three moofs, then the init moov
+    for (const auto& p : patches) EXPECT_EQ(std::string(&file[p.offset], &file[p.offset] + 4), p.offset == patches.back().offset ? "moov" : "moof");
+    apply_patches(&file, patches);
+
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    std::string top;
+    for (const Box& b : boxes) {
+        if (b.path.find('/') == std::string::npos) top += b.path + " ";
+    }
+    EXPECT_EQ(top, "ftyp free free mdat free mdat free mdat moov ");
+    EXPECT_TRUE(find(boxes, "moov/mvex").empty());
+    auto mvhd = find(boxes, "moov/mvhd");
+    ASSERT_EQ(mvhd.size(), 1u);
+    uint32_t duration = load_be32(&file[mvhd[0].off + 24]);
+    EXPECT_GE(duration, 89u * 1000 / 30);
+    EXPECT_LE(duration, 3000u + 23);
+
+    auto video = flatten(file, boxes, 0);
+    ASSERT_EQ(video.size(), 90u);
+    uint64_t dts = 0;
+    for (uint32_t k = 0; k < 90; ++k) {
+        const FlatSample& s = video[k];
+        EXPECT_EQ(s.key, k % 30 == 0) << k;
+        EXPECT_EQ(s.cts, k % 3 ? 33 : 66) << k;
+        EXPECT_EQ(dts, k * 1000 / 30) << k;
+        ASSERT_LE(s.offset + s.size, file.size());
+        EXPECT_EQ(Bytes(&file[s.offset], &file[s.offset] + s.size), video_sample(k, k % 30 == 0)) << k;
+        dts += s.duration;
+    }
+    auto audio = flatten(file, boxes, 1);
+    ASSERT_EQ(audio.size(), a);
+    dts = 0;
+    for (uint32_t i = 0; i < a; ++i) {
+        EXPECT_EQ(dts, i * 23) << i;
+        EXPECT_EQ(file[audio[i].offset + 1], uint8_t(i)) << i;
+        EXPECT_TRUE(audio[i].key);
+        dts += audio[i].duration;
+    }
+    EXPECT_TRUE(find(boxes, "moov/trak/edts").empty());  // both tracks start at 0
+}
+
+TEST(Mp4Writer, ATrackThatStartsLateGetsAnEmptyEdit)
+{
+    Mp4Writer w;
+    Bytes file = init_avc_aac(w);
+    for (uint32_t k = 0; k < 40; ++k) w.add_audio(k * 23, Bytes{0x21, uint8_t(k)}, &file);
+    for (uint32_t k = 0; k < 10; ++k) w.add_video(500 + k * 40, 0, k == 0, video_sample(k, k == 0), &file);
+    w.finish(&file);
+    apply_patches(&file, w.close_patches());
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    auto elst = find(boxes, "moov/trak/edts/elst");
+    ASSERT_EQ(elst.size(), 1u);  // video only
+    const uint8_t* e = &file[elst[0].off];
+    EXPECT_EQ(load_be32(e + 12), 2u);
+    EXPECT_EQ(load_be32(e + 16), 500u);
+    EXPECT_EQ(load_be32(e + 20), 0xffffffffu);
+    EXPECT_EQ(load_be32(e + 32), 0u);
+    EXPECT_EQ(flatten(file, boxes, 0).size(), 10u);
+}
+
+TEST(Mp4Writer, PastTheTableLimitTheFileStaysFragmentedWithMfra)
+{
+    Mp4Writer::Options o;
+    o.max_table_samples = 50;
+    Mp4Writer w(o);
+    Bytes file = init_avc_aac(w);
+    for (uint32_t k = 0; k < 90; ++k) w.add_video(k * 33, 0, k % 30 == 0, video_sample(k, k % 30 == 0), &file);
+    w.finish(&file);
+    EXPECT_FALSE(w.final_moov());
+    std::vector<Box> boxes;
+    ASSERT_TRUE(walk(file, 0, file.size(), "", &boxes));
+    EXPECT_EQ(find(boxes, "mfra").size(), 1u);
+    EXPECT_EQ(find(boxes, "moov").size(), 1u);
+    EXPECT_EQ(w.close_patches().size(), 2u);  // the durations
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The MP4 recording file: RTMP messages in, a fragmented MP4 on disk that is whole boxes
-// after every write (what a kill -9 leaves), durations written in place and an mfra on a
+// after every write (what a kill -9 leaves), a plain MP4 (final moov, fragments retyped) on a
 // clean close, one clear error when no track can be written or the disk fails.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -126,13 +126,22 @@ TEST_F(Mp4File, IsWholeBoxesAfterEveryWriteAndGetsDurationAndIndexOnClose)
     Bytes f = slurp(path_);
     std::vector<test::Mp4Box> boxes;
     ASSERT_TRUE(test::mp4_walk(f, &boxes));
-    EXPECT_EQ(test::mp4_find(boxes, "moof").size(), 4u);
+    // A clean close leaves a plain MP4: moofs and the init moov retyped 'free', one moov
+    // (at the end) with complete sample tables and durations, no mvex, no mfra.
+    EXPECT_TRUE(test::mp4_find(boxes, "moof").empty());
+    EXPECT_EQ(test::mp4_find(boxes, "free").size(), 5u);
+    EXPECT_EQ(test::mp4_find(boxes, "mdat").size(), 4u);
+    ASSERT_EQ(test::mp4_find(boxes, "moov").size(), 1u);
+    EXPECT_EQ(test::mp4_find(boxes, "moov")[0].off + test::mp4_find(boxes, "moov")[0].size, f.size());
+    EXPECT_TRUE(test::mp4_find(boxes, "moov/mvex").empty());
+    EXPECT_TRUE(test::mp4_find(boxes, "mfra").empty());
     EXPECT_EQ(test::mp4_find(boxes, "moov/trak").size(), 2u);
-    ASSERT_EQ(test::mp4_find(boxes, "mfra").size(), 1u);
     auto mvhd = test::mp4_find(boxes, "moov/mvhd")[0];
-    auto mehd = test::mp4_find(boxes, "moov/mvex/mehd")[0];
     EXPECT_EQ(test::mp4_be32(&f[mvhd.off + 24]), 4000u);
-    EXPECT_EQ(test::mp4_be32(&f[mehd.off + 12]), 4000u);
+    auto stsz = test::mp4_find(boxes, "moov/trak/mdia/minf/stbl/stsz");
+    ASSERT_EQ(stsz.size(), 2u);
+    EXPECT_EQ(test::mp4_be32(&f[stsz[0].off + 16]), 100u);  // video samples
+    EXPECT_EQ(test::mp4_be32(&f[stsz[1].off + 16]), 100u);  // audio samples
     EXPECT_EQ(pool_.outstanding(), 0u);
 }
 
@@ -160,15 +169,26 @@ TEST_F(Mp4File, EnhancedRtmpHevcBecomesHvc1)
     ASSERT_EQ(hvcc.size(), 1u);
     EXPECT_EQ(Bytes(f.begin() + hvcc[0].body, f.begin() + hvcc[0].off + hvcc[0].size),
               kHevcMain720);
-    auto trun = test::mp4_find(boxes, "moof/traf/trun");
-    ASSERT_EQ(trun.size(), 2u);
-    const uint8_t* t = &f[trun[0].off];
-    EXPECT_EQ(test::mp4_be32(t + 12), 25u);
-    EXPECT_EQ(test::mp4_be32(t + 20 + 4), 7u);    // sample size: the NAL with its length
-    EXPECT_EQ(test::mp4_be32(t + 20 + 12), 40u);  // composition offset of the keyframe
-    EXPECT_EQ(test::mp4_be32(t + 36 + 12), 0u);   // CodedFramesX: implied 0
-    // the first sample's bytes are where data_offset (from the moof start) says
-    EXPECT_EQ(f[test::mp4_find(boxes, "moof")[0].off + test::mp4_be32(t + 16) + 4], 0x26);
+    // The final moov's tables: 50 samples of 7 bytes (the NAL with its length), the
+    // keyframes' composition offset 40, CodedFramesX's implied 0, the first sample where
+    // the first chunk offset says.
+    std::string stbl = "moov/trak/mdia/minf/stbl/";
+    auto stsz = test::mp4_find(boxes, stbl + "stsz");
+    ASSERT_EQ(stsz.size(), 1u);
+    EXPECT_EQ(test::mp4_be32(&f[stsz[0].off + 16]), 50u);
+    EXPECT_EQ(test::mp4_be32(&f[stsz[0].off + 20]), 7u);
+    auto ctts = test::mp4_find(boxes, stbl + "ctts");
+    ASSERT_EQ(ctts.size(), 1u);
+    const uint8_t* c = &f[ctts[0].off];
+    EXPECT_EQ(test::mp4_be32(c + 12), 4u);  // runs: 1 x 40, 24 x 0, 1 x 40, 24 x 0
+    EXPECT_EQ(test::mp4_be32(c + 16), 1u);
+    EXPECT_EQ(test::mp4_be32(c + 20), 40u);
+    EXPECT_EQ(test::mp4_be32(c + 24), 24u);
+    EXPECT_EQ(test::mp4_be32(c + 28), 0u);
+    auto stco = test::mp4_find(boxes, stbl + "stco");
+    ASSERT_EQ(stco.size(), 1u);
+    EXPECT_EQ(test::mp4_be32(&f[stco[0].off + 12]), 2u);  // a chunk per fragment
+    EXPECT_EQ(f[test::mp4_be32(&f[stco[0].off + 16]) + 4], 0x26);
 }
 
 TEST_F(Mp4File, WithoutASequenceHeaderItFailsOnceAndWritesNothing)
@@ -206,7 +226,10 @@ TEST_F(Mp4File, AudioOnlyWhenVideoIsNotWanted)
     ASSERT_TRUE(test::mp4_walk(f, &boxes));
     EXPECT_EQ(test::mp4_find(boxes, "moov/trak").size(), 1u);
     EXPECT_EQ(test::mp4_find(boxes, "moov/trak/mdia/minf/stbl/stsd/mp4a").size(), 1u);
-    EXPECT_GE(test::mp4_find(boxes, "moof").size(), 2u);
+    EXPECT_GE(test::mp4_find(boxes, "mdat").size(), 2u);  // cut by time (audio_fragment_ms)
+    auto stsz = test::mp4_find(boxes, "moov/trak/mdia/minf/stbl/stsz");
+    ASSERT_EQ(stsz.size(), 1u);
+    EXPECT_EQ(test::mp4_be32(&f[stsz[0].off + 16]), 100u);
 }
 
 TEST_F(Mp4File, DiskFullIsAWriteError)
