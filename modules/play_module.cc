@@ -10,6 +10,7 @@
 #include "core/conf_setters.h"
 #include "core/cycle.h"
 #include "core/log.h"
+#include "modules/mp4_reader.h"
 #include "modules/play_vod.h"
 #include "modules/safe_path.h"
 #include "rtmp/rtmp_core_module.h"
@@ -53,22 +54,41 @@ bool ends_with(std::string_view s, std::string_view x)
 
 }  // namespace
 
-int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::string* path)
+int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::string* path, VodFormat* format)
 {
-    if (name.substr(0, 4) == "flv:") name.remove_prefix(4);
-    std::string_view suffix = ends_with(name, ".flv") ? "" : ".flv";
-    for (const std::string& dir : dirs) {
-        std::string p;
-        if (!safe_join(dir, name, suffix, &p)) return -1;
-        int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0) continue;
-        struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd);
-            continue;
+    // "flv:NAME", "mp4:NAME", "NAME.flv", "NAME.mp4" choose the format; a bare NAME is
+    // NAME.flv, else NAME.mp4, in each directory in turn.
+    struct Try {
+        std::string_view suffix;
+        VodFormat format;
+    };
+    Try both[2] = {{".flv", VodFormat::flv}, {".mp4", VodFormat::mp4}};
+    std::span<const Try> tries(both);
+    if (name.substr(0, 4) == "flv:" || name.substr(0, 4) == "mp4:") {
+        tries = std::span<const Try>(&both[name[0] == 'm'], 1);
+        name.remove_prefix(4);
+    }
+    for (const Try& t : both) {
+        if (ends_with(name, t.suffix)) {
+            tries = std::span<const Try>(&t, 1);
+            name.remove_suffix(t.suffix.size());
         }
-        *path = p;
-        return fd;
+    }
+    for (const std::string& dir : dirs) {
+        for (const Try& t : tries) {
+            std::string p;
+            if (!safe_join(dir, name, t.suffix, &p)) return -1;
+            int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+            if (fd < 0) continue;
+            struct stat st;
+            if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                ::close(fd);
+                continue;
+            }
+            *path = p;
+            if (format) *format = t.format;
+            return fd;
+        }
     }
     return -1;
 }
@@ -108,16 +128,14 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     const PlayConf& pc = s.app()->conf<PlayConf>(*this);
     if (pc.dirs.empty()) return next(s, cmd);
     std::string path;
-    int fd = vod_open(pc.dirs, cmd.name, &path);
+    VodFormat format = VodFormat::flv;
+    int fd = vod_open(pc.dirs, cmd.name, &path, &format);
     if (fd < 0) return next(s, cmd);   // the chain's end answers StreamNotFound
+    UniqueFd file(fd);
     struct stat st;
-    fstat(fd, &st);
     NetStream* ns = s.stream(cmd.msid);
-    if (!ns) {
-        ::close(fd);
-        return s.reject(cmd, Status::play_failed);
-    }
-    auto* p = new VodPlayer(s, *ns, UniqueFd(fd), uint64_t(st.st_size), *pc.play_buffer);
+    if (!ns || fstat(fd, &st) != 0) return s.reject(cmd, Status::play_failed);
+    auto* p = new VodPlayer(s, *ns, make_vod_source(format, std::move(file), st), *pc.play_buffer);
     const char* why = "";
     if (p->open(&why) != Rc::ok) {
         delete p;
@@ -145,17 +163,22 @@ double PlayModule::stream_length(Session& s, const std::string& name)
     const PlayConf& pc = s.app()->conf<PlayConf>(*this);
     if (pc.dirs.empty()) return -1;
     std::string path;
-    int fd = vod_open(pc.dirs, name, &path);
+    VodFormat format = VodFormat::flv;
+    int fd = vod_open(pc.dirs, name, &path, &format);
     if (fd < 0) return -1;
     UniqueFd file(fd);
     struct stat st;
     if (fstat(fd, &st) != 0) return -1;
+    const char* why = "";
+    if (format == VodFormat::mp4) {
+        auto idx = mp4_shared_index(fd, st, &why);
+        return idx ? idx->duration_s : -1;
+    }
     // One bounded read of the file's head (a rare command: no need for the paced reader).
     std::string head(size_t(st.st_size) < kLengthProbe ? size_t(st.st_size) : kLengthProbe, '\0');
     ssize_t n = pread(fd, head.data(), head.size(), 0);
     if (n <= 0) return -1;
     FlvFileInfo info;
-    const char* why = "";
     auto span = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(head.data()), size_t(n));
     if (flv_probe_head(span, uint64_t(st.st_size), &info, &why) != Rc::ok) return -1;
     return info.duration_s;

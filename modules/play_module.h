@@ -1,8 +1,9 @@
 // The play module (VOD): `play DIR [DIR ...]` in an application serves recorded files.
-// `play NAME` looks for NAME.flv in each directory in order (NAME may carry its own
-// ".flv" extension, and an "flv:" prefix is accepted); the name is escaped exactly as
-// record names are (modules/safe_path.h), so it never leaves the directories. Each player
-// gets a VodPlayer (ctx[play]) that paces the file in real time, `play_buffer` ahead.
+// `play NAME` looks for NAME.flv, then NAME.mp4, in each directory in order (NAME may
+// carry its own ".flv"/".mp4" extension, or an "flv:"/"mp4:" prefix choosing the format);
+// the name is escaped exactly as record names are (modules/safe_path.h), so it never
+// leaves the directories. Each player gets a VodPlayer (ctx[play]) that paces the file in
+// real time, `play_buffer` ahead.
 // The module sits after live in the chain: an application with `live on` takes every
 // play itself, so VOD applications leave live off.
 #pragma once
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/module.h"
+#include "modules/play_vod.h"
 #include "rtmp/hooks.h"
 #include "rtmp/session.h"
 
@@ -41,7 +43,8 @@ public:
 extern PlayModule play_module;
 
 // The file `name` resolves to in `dirs` (first match), opened read-only; -1 when none.
-// *path receives the path opened.
-int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::string* path);
+// *path receives the path opened, *format (when given) how to read it.
+int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::string* path,
+             VodFormat* format = nullptr);
 
 }  // namespace strom::mod

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <cstring>
 
@@ -22,7 +24,7 @@ namespace {
 
 constexpr uint32_t kMaxTag = 16u << 20;
 constexpr size_t kBytesPerTurn = 256 * 1024;   // read budget of one loop iteration
-constexpr int kTagsPerTurn = 128;
+constexpr int kTagsPerTurn = 128;              // messages per iteration
 constexpr int kScanPerTurn = 2000;             // tag headers per iteration when seeking
 constexpr uint8_t kTagMedia = 1;
 
@@ -121,8 +123,145 @@ Rc flv_probe_head(std::span<const uint8_t> head, uint64_t file_size, FlvFileInfo
     return Rc::ok;
 }
 
-VodPlayer::VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, UniqueFd fd, uint64_t size, uint64_t lead_ms)
-    : s_(s), ns_(ns), fd_(std::move(fd)), size_(size), lead_ms_(lead_ms)
+// --- FLV -----------------------------------------------------------------------------------
+
+namespace {
+
+// An FLV file: tags read one header at a time with pread; seeks by the onMetaData
+// keyframe index, else by scanning tag headers (kScanPerTurn per call).
+class FlvSource final : public VodSource {
+public:
+    FlvSource(UniqueFd fd, uint64_t size) : fd_(std::move(fd)), size_(size) {}
+
+    Rc open(const char** why) override
+    {
+        std::vector<uint8_t> head(size_t(std::min<uint64_t>(size_, 256 * 1024)));
+        ssize_t n = ::pread(fd_.get(), head.data(), head.size(), 0);
+        if (n < 0) {
+            *why = strerror(errno);
+            return Rc::error;
+        }
+        if (flv_probe_head(std::span<const uint8_t>(head.data(), size_t(n)), size_, &info_, why) != Rc::ok)
+            return Rc::error;
+        headers_.meta = info_.meta;
+        headers_.video_seq = info_.video_seq;
+        headers_.audio_seq = info_.audio_seq;
+        headers_.duration_s = info_.duration_s;
+        pos_ = info_.media_start;
+        return Rc::ok;
+    }
+
+    const VodHeaders& headers() const override { return headers_; }
+
+    Rc seek(uint32_t target, uint32_t* ts) override
+    {
+        if (!scanning_ || target != scan_target_) {
+            scanning_ = false;
+            *ts = 0;
+            pos_ = info_.media_start;
+            if (target == 0) return Rc::ok;
+            if (!info_.index.empty()) {
+                auto it = std::upper_bound(info_.index.begin(), info_.index.end(), std::make_pair(target, UINT64_MAX));
+                if (it == info_.index.begin()) return Rc::ok;
+                --it;
+                TagHead h;
+                if (read_head(it->second, &h) && is_key(h)) {
+                    pos_ = it->second;
+                    *ts = h.ts;
+                    return Rc::ok;
+                }
+            }
+            scanning_ = true;
+            scan_target_ = target;
+            scan_ = info_.media_start;
+            best_key_ = info_.media_start;
+            best_ts_ = 0;
+        }
+        for (int i = 0; i < kScanPerTurn; ++i) {
+            TagHead h;
+            if (!read_head(scan_, &h) || (is_key(h) && int32_t(h.ts - target) > 0)) {
+                scanning_ = false;
+                pos_ = best_key_;
+                *ts = best_ts_;
+                return Rc::ok;
+            }
+            if (is_key(h)) {
+                best_key_ = scan_;
+                best_ts_ = h.ts;
+            }
+            scan_ += rtmp::kFlvTagHeaderSize + h.size + rtmp::kFlvBackPointerSize;
+        }
+        return Rc::again;
+    }
+
+    bool peek(VodItem* it) override
+    {
+        if (!read_head(pos_, &cur_)) return false;
+        it->type = cur_.type;
+        it->ts = cur_.ts;
+        it->size = cur_.size;
+        return true;
+    }
+
+    bool read(std::vector<uint8_t>* body) override
+    {
+        body->resize(cur_.size);
+        return !cur_.size ||
+               ::pread(fd_.get(), body->data(), cur_.size, off_t(pos_ + rtmp::kFlvTagHeaderSize)) == ssize_t(cur_.size);
+    }
+
+    void next() override { pos_ += rtmp::kFlvTagHeaderSize + cur_.size + rtmp::kFlvBackPointerSize; }
+
+private:
+    struct TagHead {
+        uint8_t type = 0;
+        uint32_t size = 0;
+        uint32_t ts = 0;
+        uint8_t first = 0;   // first body byte (video: frame type and codec)
+    };
+    static bool is_key(const TagHead& h) { return h.type == msg_type::video && (h.first >> 4) == 1; }
+
+    bool read_head(uint64_t off, TagHead* h)
+    {
+        uint8_t b[rtmp::kFlvTagHeaderSize + 1];
+        if (off + rtmp::kFlvTagHeaderSize > size_) return false;
+        ssize_t n = ::pread(fd_.get(), b, sizeof b, off_t(off));
+        if (n < ssize_t(rtmp::kFlvTagHeaderSize)) return false;
+        rtmp::FlvTagHeader th = rtmp::flv_parse_tag_header(b);
+        // A cut-off last tag (a recording that was killed) ends the file.
+        if (th.data_size > kMaxTag || off + rtmp::kFlvTagHeaderSize + th.data_size > size_) return false;
+        h->type = th.type;
+        h->size = th.data_size;
+        h->ts = th.timestamp;
+        h->first = n > ssize_t(rtmp::kFlvTagHeaderSize) && th.data_size ? b[rtmp::kFlvTagHeaderSize] : 0;
+        return true;
+    }
+
+    UniqueFd fd_;
+    uint64_t size_;
+    FlvFileInfo info_;
+    VodHeaders headers_;
+    uint64_t pos_ = 0;        // the tag at the cursor
+    TagHead cur_;             // its header (peek)
+    bool scanning_ = false;
+    uint32_t scan_target_ = 0;
+    uint64_t scan_ = 0;
+    uint64_t best_key_ = 0;   // last keyframe at or before the target so far
+    uint32_t best_ts_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<VodSource> make_vod_source(VodFormat f, UniqueFd fd, const struct stat& st)
+{
+    if (f == VodFormat::mp4) return make_mp4_source(std::move(fd), st);
+    return std::make_unique<FlvSource>(std::move(fd), uint64_t(st.st_size));
+}
+
+// --- the player ------------------------------------------------------------------------------
+
+VodPlayer::VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, std::unique_ptr<VodSource> src, uint64_t lead_ms)
+    : s_(s), ns_(ns), src_(std::move(src)), lead_ms_(lead_ms)
 {
     timer_.fn = &VodPlayer::on_timer;
     timer_.arg = this;
@@ -130,84 +269,31 @@ VodPlayer::VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, UniqueFd fd, uint64_
 
 VodPlayer::~VodPlayer() { s_.loop().cancel_timer(timer_); }
 
-Rc VodPlayer::open(const char** why)
-{
-    std::vector<uint8_t> head(size_t(std::min<uint64_t>(size_, 256 * 1024)));
-    ssize_t n = ::pread(fd_.get(), head.data(), head.size(), 0);
-    if (n < 0) {
-        *why = strerror(errno);
-        return Rc::error;
-    }
-    return flv_probe_head(std::span<const uint8_t>(head.data(), size_t(n)), size_, &info_, why);
-}
-
 void VodPlayer::start(double start_ms, double duration_ms)
 {
     (void)s_.send_control(rtmp::Control::stream_is_recorded(ns_.msid));
     if (start_ms < 0) start_ms = 0;
     end_ms_ = duration_ms >= 0 ? start_ms + duration_ms : -1;
-    if (!info_.meta.empty()) send_string(msg_type::data_amf0, 0, info_.meta);
+    const VodHeaders& h = src_->headers();
+    if (!h.meta.empty()) send_string(msg_type::data_amf0, 0, h.meta);
     go_to(uint32_t(std::min(start_ms, 4e9)));
 }
 
-bool VodPlayer::read_head(uint64_t off, TagHead* h)
-{
-    uint8_t b[rtmp::kFlvTagHeaderSize + 1];
-    if (off + rtmp::kFlvTagHeaderSize > size_) return false;
-    ssize_t n = ::pread(fd_.get(), b, sizeof b, off_t(off));
-    if (n < ssize_t(rtmp::kFlvTagHeaderSize)) return false;
-    rtmp::FlvTagHeader th = rtmp::flv_parse_tag_header(b);
-    // A cut-off last tag (a recording that was killed) ends the file.
-    if (th.data_size > kMaxTag || off + rtmp::kFlvTagHeaderSize + th.data_size > size_) return false;
-    h->type = th.type;
-    h->size = th.data_size;
-    h->ts = th.timestamp;
-    h->first = n > ssize_t(rtmp::kFlvTagHeaderSize) && th.data_size ? b[rtmp::kFlvTagHeaderSize] : 0;
-    return true;
-}
-
-// Seek: the keyframe at or before target, from the index when the file has one, else by
-// scanning tag headers (bounded per iteration).
+// Seek: the keyframe at or before target; the source may need several iterations.
 void VodPlayer::go_to(uint32_t target)
 {
-    if (target == 0) return begin_at(info_.media_start, 0);
-    if (!info_.index.empty()) {
-        auto it = std::upper_bound(info_.index.begin(), info_.index.end(), std::make_pair(target, UINT64_MAX));
-        if (it == info_.index.begin()) return begin_at(info_.media_start, 0);
-        --it;
-        TagHead h;
-        if (read_head(it->second, &h) && h.type == msg_type::video && (h.first >> 4) == 1) {
-            return begin_at(it->second, h.ts);
-        }
-    }
-    state_ = State::scanning;
+    state_ = State::seeking;
     target_ = target;
-    pos_ = info_.media_start;
-    best_key_ = info_.media_start;
-    best_ts_ = 0;
+    uint32_t ts = 0;
+    if (src_->seek(target, &ts) == Rc::ok) return begin_at(ts);
     arm(0);
 }
 
-void VodPlayer::scan()
+void VodPlayer::begin_at(uint32_t ts)
 {
-    for (int i = 0; i < kScanPerTurn; ++i) {
-        TagHead h;
-        if (!read_head(pos_, &h)) return begin_at(best_key_, best_ts_);
-        if (h.type == msg_type::video && (h.first >> 4) == 1) {
-            if (int32_t(h.ts - target_) > 0) return begin_at(best_key_, best_ts_);
-            best_key_ = pos_;
-            best_ts_ = h.ts;
-        }
-        pos_ += rtmp::kFlvTagHeaderSize + h.size + rtmp::kFlvBackPointerSize;
-    }
-    arm(0);
-}
-
-void VodPlayer::begin_at(uint64_t off, uint32_t ts)
-{
-    if (!info_.video_seq.empty()) send_string(msg_type::video, ts, info_.video_seq);
-    if (!info_.audio_seq.empty()) send_string(msg_type::audio, ts, info_.audio_seq);
-    pos_ = off;
+    const VodHeaders& h = src_->headers();
+    if (!h.video_seq.empty()) send_string(msg_type::video, ts, h.video_seq);
+    if (!h.audio_seq.empty()) send_string(msg_type::audio, ts, h.audio_seq);
     clock_ts_ = ts;
     clock_ms_ = s_.loop().now();
     last_ts_ = ts;
@@ -234,7 +320,11 @@ bool VodPlayer::send_string(uint8_t type, uint32_t ts, const std::string& body)
 
 void VodPlayer::pump()
 {
-    if (state_ == State::scanning) return scan();
+    if (state_ == State::seeking) {
+        uint32_t ts = 0;
+        if (src_->seek(target_, &ts) == Rc::ok) return begin_at(ts);
+        return arm(0);
+    }
     if (state_ != State::playing || paused_ || s_.conn().closing()) return;
     uint64_t now = s_.loop().now();
     uint64_t allowed = uint64_t(clock_ts_) + (now - clock_ms_) + lead_ms_;
@@ -242,22 +332,19 @@ void VodPlayer::pump()
     for (int i = 0; i < kTagsPerTurn && spent < kBytesPerTurn; ++i) {
         OutQueue& q = s_.conn().out();
         if (q.count() >= q.capacity() * 3 / 4 || q.bytes() >= q.max_bytes() * 3 / 4) return arm(20);
-        TagHead h;
-        if (!read_head(pos_, &h)) return finish();
-        if (end_ms_ >= 0 && double(h.ts) > end_ms_) return finish();
-        if (h.ts > allowed) return arm(std::min<uint64_t>(h.ts - allowed, 100));
-        bool wanted = (h.type == msg_type::video && ns_.receive_video) ||
-                      (h.type == msg_type::audio && ns_.receive_audio) || h.type == msg_type::data_amf0;
+        VodItem it;
+        if (!src_->peek(&it)) return finish();
+        if (end_ms_ >= 0 && double(it.ts) > end_ms_) return finish();
+        if (it.ts > allowed) return arm(std::min<uint64_t>(it.ts - allowed, 100));
+        bool wanted = (it.type == msg_type::video && ns_.receive_video) ||
+                      (it.type == msg_type::audio && ns_.receive_audio) || it.type == msg_type::data_amf0;
         if (wanted) {
-            buf_.resize(h.size);
-            if (h.size && ::pread(fd_.get(), buf_.data(), h.size, off_t(pos_ + rtmp::kFlvTagHeaderSize)) != ssize_t(h.size)) {
-                return finish();
-            }
-            if (!send(h.type, h.ts, buf_.data(), buf_.size())) return arm(20);
-            last_ts_ = h.ts;
-            spent += h.size;
+            if (!src_->read(&buf_)) return finish();
+            if (!send(it.type, it.ts, buf_.data(), buf_.size())) return arm(20);
+            last_ts_ = it.ts;
+            spent += buf_.size();
         }
-        pos_ += rtmp::kFlvTagHeaderSize + h.size + rtmp::kFlvBackPointerSize;
+        src_->next();
     }
     arm(0);   // budget used up: go on next iteration
 }

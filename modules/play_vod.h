@@ -1,13 +1,18 @@
-// One VOD player: an FLV file sent to one NetStream in real time with a small lead
+// One VOD player: an FLV or MP4 file sent to one NetStream in real time with a small lead
 // (play_buffer), from a start position (the keyframe at or before it), for an optional
-// duration, with pause and seek. File reads are pread()s bounded per loop iteration (a
-// byte and tag budget), and continue from a timer, so a large file on a slow disk never
-// holds up the live streams of the worker. Each player has its own fd and read buffer; the
-// file is never loaded whole. Owned by the play module through NetStream::ctx[play];
-// dies when the stream ends (on_close_stream).
+// duration, with pause and seek. The file format is behind a VodSource (FLV tags, MP4
+// samples) that yields RTMP message bodies one at a time; the player paces them. File
+// reads are pread()s bounded per loop iteration (a byte and item budget), and continue
+// from a timer, so a large file on a slow disk never holds up the live streams of the
+// worker. Each player has its own fd, position and one-message read buffer; the file is
+// never loaded whole, and the players of one MP4 file share its parsed sample index.
+// Owned by the play module through NetStream::ctx[play]; dies when the stream ends.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +24,8 @@
 #include "rtmp/session.h"
 
 namespace strom::mod {
+
+struct Mp4Index;
 
 // The keyframe index of an FLV file: (timestamp ms, tag offset), ascending.
 using FlvKeyIndex = std::vector<std::pair<uint32_t, uint64_t>>;
@@ -37,35 +44,76 @@ struct FlvFileInfo {
 };
 Rc flv_probe_head(std::span<const uint8_t> head, uint64_t file_size, FlvFileInfo* out, const char** why);
 
+// What a player sends before the media, from the file's head or index: onMetaData and
+// the sequence headers as RTMP message bodies (empty when absent), and the duration.
+struct VodHeaders {
+    std::string meta;
+    std::string video_seq;
+    std::string audio_seq;
+    double duration_s = 0;
+};
+
+// The next message of a file: RTMP type (8, 9, 18), timestamp, body size.
+struct VodItem {
+    uint8_t type = 0;
+    uint32_t ts = 0;
+    uint32_t size = 0;
+};
+
+// A file format as the player sees it: a cursor over messages.
+class VodSource {
+public:
+    virtual ~VodSource() = default;
+    // Reads what the file starts with (FLV head, MP4 index). Rc::error with *why.
+    virtual Rc open(const char** why) = 0;
+    virtual const VodHeaders& headers() const = 0;
+    // Moves to the keyframe at or before target_ms (the first message for 0); *ts is its
+    // time. Rc::again: more work to do (bounded per call), call again next iteration.
+    virtual Rc seek(uint32_t target_ms, uint32_t* ts) = 0;
+    // The message at the cursor; false at the end of the file (or a cut-off message).
+    virtual bool peek(VodItem* it) = 0;
+    // Its body (peek() first) into *body; false on a read error.
+    virtual bool read(std::vector<uint8_t>* body) = 0;
+    virtual void next() = 0;
+};
+
+enum class VodFormat : uint8_t { flv, mp4 };
+
+// The source for an open file; `st` is its fstat (MP4 indexes are shared by identity).
+std::unique_ptr<VodSource> make_vod_source(VodFormat f, UniqueFd fd, const struct stat& st);
+std::unique_ptr<VodSource> make_mp4_source(UniqueFd fd, const struct stat& st);   // play_mp4.cc
+
+// The sample index of an MP4 file, shared by every player of it in this worker while any
+// holds it (keyed by device, inode, size and mtime). nullptr and *why when it cannot be
+// read. The first open of a file reads its moov (and moofs) synchronously.
+std::shared_ptr<const Mp4Index> mp4_shared_index(int fd, const struct stat& st, const char** why);
+
+// An MP4 sample index as RTMP: onMetaData, AVC/HEVC (E-RTMP) and AAC sequence headers,
+// and a sample's message header bytes (the body is that header + the sample data).
+VodHeaders mp4_headers(const Mp4Index& idx);
+size_t mp4_message_header(const Mp4Index& idx, uint8_t type, bool key, int32_t cts, uint8_t out[8]);
+
 class VodPlayer final : public rtmp::PlayControl {
 public:
-    VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, UniqueFd fd, uint64_t size, uint64_t lead_ms);
+    VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, std::unique_ptr<VodSource> src, uint64_t lead_ms);
     ~VodPlayer();
     VodPlayer(const VodPlayer&) = delete;
     VodPlayer& operator=(const VodPlayer&) = delete;
 
-    // Reads the head of the file. Rc::error with *why when it is not a playable FLV file.
-    Rc open(const char** why);
+    // Reads the head of the file. Rc::error with *why when it cannot be played.
+    Rc open(const char** why) { return src_->open(why); }
     // Starts at start_ms (< 0: the beginning) for duration_ms (< 0: to the end).
     void start(double start_ms, double duration_ms);
-    double duration_s() const { return info_.duration_s; }
+    double duration_s() const { return src_->headers().duration_s; }
 
     void pause(rtmp::Session& s, rtmp::NetStream& ns, bool paused, double ms) override;
     Rc seek(rtmp::Session& s, rtmp::NetStream& ns, double ms) override;
 
 private:
-    enum class State : uint8_t { idle, scanning, playing, done };
-    struct TagHead {
-        uint8_t type = 0;
-        uint32_t size = 0;
-        uint32_t ts = 0;
-        uint8_t first = 0;   // first body byte (video: frame type and codec)
-    };
+    enum class State : uint8_t { idle, seeking, playing, done };
 
-    bool read_head(uint64_t off, TagHead* h);
     void go_to(uint32_t target_ms);
-    void begin_at(uint64_t off, uint32_t ts);
-    void scan();
+    void begin_at(uint32_t ts);
     void pump();
     bool send(uint8_t type, uint32_t ts, const uint8_t* p, size_t n);
     bool send_string(uint8_t type, uint32_t ts, const std::string& body);
@@ -75,22 +123,17 @@ private:
 
     rtmp::Session& s_;
     rtmp::NetStream& ns_;
-    UniqueFd fd_;
-    uint64_t size_;
+    std::unique_ptr<VodSource> src_;
     uint64_t lead_ms_;
-    FlvFileInfo info_;
     State state_ = State::idle;
-    uint64_t pos_ = 0;            // next tag to send (or to scan)
-    uint32_t target_ = 0;         // scanning: the seek target
-    uint64_t best_key_ = 0;       // scanning: last keyframe at or before the target
-    uint32_t best_ts_ = 0;
+    uint32_t target_ = 0;         // seeking: the target
     uint32_t clock_ts_ = 0;       // file time at clock_ms_
     uint64_t clock_ms_ = 0;
     uint32_t last_ts_ = 0;
     double end_ms_ = -1;          // stop after this file time (play duration)
     uint64_t bytes_ = 0;
     bool paused_ = false;
-    std::vector<uint8_t> buf_;    // one tag body
+    std::vector<uint8_t> buf_;    // one message body
     Timer timer_;
 };
 

@@ -1,5 +1,6 @@
-"""VOD: `play DIR` serves FLV files to ffmpeg and rtmpdump, from the start, from a start
-position, through a seek, to the end; names never leave the play directories."""
+"""VOD: `play DIR` serves FLV and MP4 files to ffmpeg and rtmpdump, from the start, from a
+start position, through a seek, to the end; names never leave the play directories; our
+own MP4 recordings (plain after a clean close, fragmented after a crash) play back."""
 
 import json
 import os
@@ -16,6 +17,7 @@ rtmp {
     server {
         listen 127.0.0.1:{port};
         application vod { play {prefix}/vod1 {prefix}/vod2; play_buffer 500ms; }
+        application rec { live on; record all; record_path {prefix}/vod1; record_format mp4; }
     }
 }
 """
@@ -44,7 +46,7 @@ def first_video_pts(path):
     return (float(pk[0]["pts_time"]), pk[0]["flags"]) if pk else (None, "")
 
 
-class VodTest(ServerTest):
+class VodBase(ServerTest):
     def setUp(self):
         super().setUp()
         need("ffmpeg", "ffprobe")
@@ -72,6 +74,9 @@ class VodTest(ServerTest):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         return r, out, time.time() - t0
 
+
+
+class VodTest(VodBase):
     def test_ffmpeg_plays_to_the_end_in_real_time(self):
         srv = self.srv()
         r, out, took = self.ffmpeg_play(srv, "movie")
@@ -152,6 +157,149 @@ class VodTest(ServerTest):
 
         self.assertAlmostEqual(length_for(5), 8.0, delta=0.5)
         self.assertEqual(length_for(6), 0.0)
+
+def make_mp4(flags=(), tag="bframes", seconds=8):
+    """An H.264 (with B-frames: an edit list and composition offsets) + AAC MP4 made by
+    ffmpeg from lavfi sources, with extra muxer flags (cached per run)."""
+    d = os.path.dirname(make_flv(seconds=seconds, gop=60))
+    path = os.path.join(d, "%s-%d.mp4" % (tag, seconds))
+    if not os.path.exists(path):
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+                        "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30",
+                        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", str(seconds),
+                        "-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-g", "60", "-pix_fmt", "yuv420p",
+                        "-c:a", "aac", "-b:a", "64k", *flags, path], check=True, timeout=120)
+    return path
+
+
+def decodes(path):
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"],
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode == 0 and not r.stderr.strip(), r.stderr[-500:]
+
+
+class Mp4VodTest(VodBase):
+    def srv(self):
+        s = super().srv()
+        shutil.copy(make_mp4(), os.path.join(s.prefix, "vod1", "bf.mp4"))
+        shutil.copy(make_mp4(("-movflags", "+faststart"), tag="fast"), os.path.join(s.prefix, "vod2", "fast.mp4"))
+        return s
+
+    def test_ffmpeg_plays_an_mp4_with_b_frames_to_the_end_in_real_time(self):
+        srv = self.srv()
+        r, out, took = self.ffmpeg_play(srv, "bf")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"])
+        self.assertLess(abs(duration(out) - 8.0), 1.0, duration(out))
+        self.assertGreater(took, 6.0)
+        ok, err = decodes(out)
+        self.assertTrue(ok, err)
+        pts, flags = first_video_pts(out)
+        self.assertIn("K", flags)
+        self.assertIn("complete", srv.error_log())
+
+    def test_recorded_mp4_plays_from_the_start_from_a_position_and_to_the_end(self):
+        need("rtmpdump")
+        srv = self.srv()
+        pub = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", make_flv(seconds=8, gop=60),
+                              "-c", "copy", "-f", "flv", srv.url("rec/test")], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(pub.returncode, 0, pub.stderr)
+        deadline = time.time() + 10
+        while " done: " not in srv.error_log() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(os.path.join(srv.prefix, "vod1", "test.mp4")))
+        # from the start to the end
+        r, out, took = self.ffmpeg_play(srv, "test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"])
+        self.assertLess(abs(duration(out) - 8.0), 1.0, duration(out))
+        ok, err = decodes(out)
+        self.assertTrue(ok, err)
+        # from a start position (rtmpdump -A: play's start argument), on a keyframe
+        out = os.path.join(srv.prefix, "dump-rec.flv")
+        r = subprocess.run(["rtmpdump", "-q", "-r", srv.url("vod/mp4:test"), "-A", "4", "-o", out],
+                           capture_output=True, text=True, timeout=40)
+        streams = ffprobe_streams(out)
+        self.assertIn("h264,video", streams, r.stderr)
+        self.assertIn("aac,audio", streams, r.stderr)
+        pts, flags = first_video_pts(out)
+        self.assertIn("K", flags)
+        self.assertGreaterEqual(pts, 1.9)
+        self.assertIn("start 4000ms", srv.error_log())
+
+    def test_rtmpdump_plays_a_faststart_mp4_whole(self):
+        need("rtmpdump")
+        srv = self.srv()
+        out = os.path.join(srv.prefix, "dump.flv")
+        r = subprocess.run(["rtmpdump", "-r", srv.url("vod/fast.mp4"), "-o", out],
+                           capture_output=True, text=True, timeout=40)
+        self.assertTrue(r.returncode == 0 or (r.returncode == 2 and "about 99." in r.stderr), r.stderr[-500:])
+        self.assertLess(abs(duration(out) - 8.0), 1.0)
+        self.assertIn("h264,video", ffprobe_streams(out))
+
+    def test_a_cut_fragmented_mp4_plays_its_complete_fragments(self):
+        srv = self.srv()
+        frag = make_mp4(("-movflags", "frag_keyframe+empty_moov"), tag="frag")
+        with open(frag, "rb") as f:
+            data = f.read()
+        with open(os.path.join(srv.prefix, "vod1", "cut.mp4"), "wb") as f:
+            f.write(data[:len(data) * 6 // 10])   # a crash in the middle of a fragment
+        r, out, _ = self.ffmpeg_play(srv, "cut")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"])
+        self.assertGreater(duration(out), 1.5)
+        self.assertLess(duration(out), 7.0)
+        ok, err = decodes(out)
+        self.assertTrue(ok, err)
+
+    def test_hevc_mp4_reaches_an_enhanced_rtmp_player(self):
+        # ffmpeg 5.1 and GStreamer 1.22 (Debian 12) do not read Enhanced RTMP: our client does
+        from strom_harness import binary
+        srv = self.srv()
+        path = os.path.join(srv.prefix, "vod1", "hevc.mp4")
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=sample_rate=44100", "-t", "4",
+                        "-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-bf", "2", "-g", "25",
+                        "-pix_fmt", "yuv420p", "-c:a", "aac", path], check=True, timeout=120)
+        r = subprocess.run([binary("strom-client"), "probe", srv.url("vod/hevc"), "--duration", "3", "--json"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        p = json.loads(r.stdout)
+        self.assertEqual(p["video"]["codec"], "HEVC")
+        self.assertEqual((p["video"]["width"], p["video"]["height"]), (320, 240))
+        self.assertGreater(p["video"]["frames"], 50)
+        self.assertEqual(p["audio"]["codec"], "AAC")
+        self.assertAlmostEqual(float(p["metadata"]["duration"]), 4.0, delta=0.2)
+
+    def test_stream_length_names_and_a_broken_file(self):
+        import struct
+        from rtmp_raw import RawRtmp, amf_null, amf_str
+        srv = self.srv()
+        with open(os.path.join(srv.prefix, "vod1", "junk.mp4"), "wb") as f:
+            f.write(b"\x00\x00\x00\x18ftypisom" + os.urandom(5000))
+        c = RawRtmp(srv.port)
+        c.handshake()
+        c.connect(app="vod", port=srv.port)
+        c.command("getStreamLength", 5, amf_null(), amf_str("mp4:bf"))
+        c.command("getStreamLength", 6, amf_null(), amf_str("fast.mp4"))
+        data = b""
+        deadline = time.time() + 5
+        while data.count(b"_result") < 3 and time.time() < deadline:
+            data += c.sock.recv(65536)
+        c.close()
+        for tid in (5, 6):
+            marker = b"\x00" + struct.pack(">d", tid) + b"\x05\x00"
+            i = data.find(marker)
+            self.assertGreaterEqual(i, 0, "no _result for transaction %d" % tid)
+            self.assertAlmostEqual(struct.unpack(">d", data[i + len(marker):i + len(marker) + 8])[0], 8.0, delta=0.5)
+        # a file that is not MP4: the player is refused, the log says why, the server goes on
+        r, out, _ = self.ffmpeg_play(srv, "junk.mp4", timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("cannot be played", srv.error_log())
+        r, out, _ = self.ffmpeg_play(srv, "bf", seconds=1)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
