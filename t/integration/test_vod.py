@@ -17,7 +17,11 @@ rtmp {
     server {
         listen 127.0.0.1:{port};
         application vod { play {prefix}/vod1 {prefix}/vod2; play_buffer 500ms; }
-        application rec { live on; record all; record_path {prefix}/vod1; record_format mp4; }
+        application rec {
+            live on;
+            record all; record_path {prefix}/vod1; record_format mp4;
+            recorder flv { record all; record_path {prefix}/vod2; record_format flv; }
+        }
     }
 }
 """
@@ -198,7 +202,8 @@ class Mp4VodTest(VodBase):
         self.assertIn("K", flags)
         self.assertIn("complete", srv.error_log())
 
-    def test_recorded_mp4_plays_from_the_start_from_a_position_and_to_the_end(self):
+    def test_recordings_play_from_the_start_from_a_position_and_to_the_end(self):
+        # one publish recorded twice (MP4 in vod1, FLV in vod2), then both played back
         need("rtmpdump")
         srv = self.srv()
         pub = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", make_flv(seconds=8, gop=60),
@@ -206,27 +211,30 @@ class Mp4VodTest(VodBase):
                              timeout=60)
         self.assertEqual(pub.returncode, 0, pub.stderr)
         deadline = time.time() + 10
-        while " done: " not in srv.error_log() and time.time() < deadline:
+        while srv.error_log().count(" done: ") < 2 and time.time() < deadline:
             time.sleep(0.1)
         self.assertTrue(os.path.exists(os.path.join(srv.prefix, "vod1", "test.mp4")))
-        # from the start to the end
-        r, out, took = self.ffmpeg_play(srv, "test")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"])
-        self.assertLess(abs(duration(out) - 8.0), 1.0, duration(out))
-        ok, err = decodes(out)
-        self.assertTrue(ok, err)
-        # from a start position (rtmpdump -A: play's start argument), on a keyframe
-        out = os.path.join(srv.prefix, "dump-rec.flv")
-        r = subprocess.run(["rtmpdump", "-q", "-r", srv.url("vod/mp4:test"), "-A", "4", "-o", out],
-                           capture_output=True, text=True, timeout=40)
-        streams = ffprobe_streams(out)
-        self.assertIn("h264,video", streams, r.stderr)
-        self.assertIn("aac,audio", streams, r.stderr)
-        pts, flags = first_video_pts(out)
-        self.assertIn("K", flags)
-        self.assertGreaterEqual(pts, 1.9)
-        self.assertIn("start 4000ms", srv.error_log())
+        self.assertTrue(os.path.exists(os.path.join(srv.prefix, "vod2", "test.flv")))
+        for name in ("mp4:test", "flv:test"):
+            # from the start to the end
+            r, out, took = self.ffmpeg_play(srv, name)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"], name)
+            self.assertLess(abs(duration(out) - 8.0), 1.0, (name, duration(out)))
+            self.assertGreater(took, 6.0, name)
+            ok, err = decodes(out)
+            self.assertTrue(ok, (name, err))
+            # from a start position (rtmpdump -A: play's start argument), on a keyframe
+            out = os.path.join(srv.prefix, "dump-%s.flv" % name[:3])
+            r = subprocess.run(["rtmpdump", "-q", "-r", srv.url("vod/" + name), "-A", "4", "-o", out],
+                               capture_output=True, text=True, timeout=40)
+            streams = ffprobe_streams(out)
+            self.assertIn("h264,video", streams, (name, r.stderr))
+            self.assertIn("aac,audio", streams, (name, r.stderr))
+            pts, flags = first_video_pts(out)
+            self.assertIn("K", flags, name)
+            self.assertGreaterEqual(pts, 1.9, name)
+        self.assertEqual(srv.error_log().count("start 4000ms"), 2)
 
     def test_rtmpdump_plays_a_faststart_mp4_whole(self):
         need("rtmpdump")
