@@ -1,6 +1,7 @@
 """A deliberately small raw RTMP client for robustness tests: it can do a simple
 handshake, write chunks exactly as told (including hostile ones) and encode the few
-AMF0 values the tests need. Not a player: real clients are ffmpeg, rtmpdump, gst."""
+AMF0 values the tests need, and read whole messages back (MessageReader) to check what
+a server sends and when. Not a player: real clients are ffmpeg, rtmpdump, gst."""
 
 import os
 import socket
@@ -18,6 +19,10 @@ def amf_num(n):
 
 def amf_null():
     return b"\x05"
+
+
+def amf_bool(b):
+    return b"\x01" + (b"\x01" if b else b"\x00")
 
 
 def amf_obj(d):
@@ -82,3 +87,52 @@ class RawRtmp:
 
     def close(self):
         self.sock.close()
+
+
+class MessageReader:
+    """Reassembles the messages a server sends on a RawRtmp connection after the
+    handshake: chunk basic and message headers of every fmt, Set Chunk Size applied.
+    next() returns (type, msid, timestamp, payload)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.chunk_size = 128
+        self.streams = {}   # csid -> [ts, length, type, msid, delta, partial]
+
+    def _read(self, n):
+        return self.raw.recv_exact(n)
+
+    def next(self):
+        while True:
+            b0 = self._read(1)[0]
+            fmt, csid = b0 >> 6, b0 & 0x3F
+            if csid == 0:
+                csid = 64 + self._read(1)[0]
+            elif csid == 1:
+                x = self._read(2)
+                csid = 64 + x[0] + 256 * x[1]
+            st = self.streams.setdefault(csid, [0, 0, 0, 0, 0, b""])
+            if fmt <= 2:
+                t = int.from_bytes(self._read(3), "big")
+                if fmt <= 1:
+                    st[1] = int.from_bytes(self._read(3), "big")
+                    st[2] = self._read(1)[0]
+                if fmt == 0:
+                    st[3] = struct.unpack("<I", self._read(4))[0]
+                if t == 0xFFFFFF:
+                    t = struct.unpack(">I", self._read(4))[0]
+                if fmt == 0:
+                    st[0], st[4] = t, 0
+                else:
+                    st[4] = t
+            if not st[5]:
+                if fmt != 0:
+                    st[0] = (st[0] + st[4]) & 0xFFFFFFFF
+            need = min(self.chunk_size, st[1] - len(st[5]))
+            st[5] += self._read(need)
+            if len(st[5]) < st[1]:
+                continue
+            payload, st[5] = st[5], b""
+            if st[2] == 1:
+                self.chunk_size = struct.unpack(">I", payload[:4])[0] & 0x7FFFFFFF
+            return st[2], st[3], st[0], payload

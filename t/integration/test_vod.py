@@ -4,7 +4,9 @@ own MP4 recordings (plain after a clean close, fragmented after a crash) play ba
 
 import json
 import os
+import select
 import shutil
+import struct
 import subprocess
 import time
 import unittest
@@ -307,6 +309,71 @@ class Mp4VodTest(VodBase):
         self.assertIn("cannot be played", srv.error_log())
         r, out, _ = self.ffmpeg_play(srv, "bf", seconds=1)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class SeekPauseTest(VodBase):
+    """seek and pause as a Flash-style player sends them, read back message by message."""
+
+    def open_play(self, srv, name):
+        from rtmp_raw import MessageReader, RawRtmp, amf_null, amf_num, amf_str
+        c = RawRtmp(srv.port, timeout=10)
+        c.handshake()
+        c.connect(app="vod", port=srv.port)
+        r = MessageReader(c)
+        c.command("createStream", 2, amf_null())
+        while True:
+            mtype, _, _, body = r.next()
+            if mtype == 20 and body.startswith(amf_str("_result") + amf_num(2)):
+                msid = int(struct.unpack(">d", body[-8:])[0])
+                break
+        c.command("play", 0, amf_null(), amf_str(name), msid=msid, csid=8)
+        return c, r, msid
+
+    @staticmethod
+    def is_frame(mtype, body):
+        return mtype == 9 and len(body) > 1 and not (body[0] & 0x80) and body[1] == 1
+
+    def until(self, r, pred, what, limit=5000):
+        for _ in range(limit):
+            m = r.next()
+            if pred(*m):
+                return m
+        self.fail("no " + what)
+
+    def seek_and_pause(self, name):
+        from rtmp_raw import amf_bool, amf_null, amf_num
+        srv = self.srv()
+        c, r, msid = self.open_play(srv, name)
+        self.until(r, lambda t, m, ts, b: self.is_frame(t, b) and ts >= 1000, "video at 1 s")
+        c.command("seek", 0, amf_null(), amf_num(5000), msid=msid, csid=8)
+        self.until(r, lambda t, m, ts, b: t == 20 and b"NetStream.Seek.Notify" in b, "Seek.Notify")
+        t, _, ts, body = self.until(r, lambda t, m, ts, b: self.is_frame(t, b), "a frame after the seek")
+        self.assertEqual(body[0] >> 4, 1, "the first frame after a seek is a keyframe")
+        self.assertLess(abs(ts - 4000), 100, ts)   # keyframes every 2 s: the one at or before 5 s
+        # pause: once what was sent ahead is read, nothing comes; unpause: frames again, later ones
+        c.command("pause", 0, amf_null(), amf_bool(True), amf_num(ts), msid=msid, csid=8)
+        time.sleep(1.0)
+        last = ts
+        while select.select([c.sock], [], [], 0.3)[0]:
+            t, _, mts, body = r.next()
+            if self.is_frame(t, body):
+                last = mts
+        self.assertEqual(select.select([c.sock], [], [], 1.5)[0], [], "media while paused")
+        c.command("pause", 0, amf_null(), amf_bool(False), amf_num(last), msid=msid, csid=8)
+        t, _, ts, _ = self.until(r, lambda t, m, ts, b: self.is_frame(t, b), "a frame after unpausing")
+        self.assertGreaterEqual(ts, last)
+        c.close()
+
+    def test_seek_and_pause_an_mp4(self):
+        self.seek_and_pause("bf")
+
+    def test_seek_and_pause_an_flv(self):
+        self.seek_and_pause("movie")
+
+    def srv(self):
+        s = super().srv()
+        shutil.copy(make_mp4(), os.path.join(s.prefix, "vod1", "bf.mp4"))
+        return s
 
 
 if __name__ == "__main__":
