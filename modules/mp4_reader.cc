@@ -815,6 +815,41 @@ Rc mp4_read_index(Mp4ReadAt read, uint64_t file_size, const Mp4Limits& lim, Mp4I
     return Rc::ok;
 }
 
+Rc mp4_read_duration(Mp4ReadAt read, uint64_t file_size, const Mp4Limits& lim, double* seconds)
+{
+    *seconds = 0;
+    Ctx c{read, file_size, lim};
+    Head h;
+    uint64_t off = 0;
+    for (size_t boxes = 0;; ++boxes) {
+        if (boxes >= lim.max_boxes || !read_head(c, off, &h) || h.size > file_size - off) return Rc::error;
+        if (h.type == fourcc("moov")) break;
+        off += h.size;
+    }
+    std::vector<uint8_t> head(size_t(std::min<uint64_t>(h.size - h.head, 4096)));
+    if (!read_exact(c, off + h.head, head.data(), head.size())) return Rc::error;
+    // The moov's first boxes, whole ones only (a 4 KiB prefix cuts the rest).
+    Bytes prefix(head.data(), head.size());
+    size_t p = 0;
+    while (p + 8 <= prefix.size()) {
+        uint32_t size = load_be32(prefix.data() + p);
+        if (size < 8 || size > prefix.size() - p) return Rc::error;
+        if (load_be32(prefix.data() + p + 4) == fourcc("mvhd")) {
+            Cursor m{prefix.subspan(p + 8, size - 8)};
+            uint8_t version = m.u8();
+            m.take(3 + (version == 1 ? 16 : 8));
+            uint32_t timescale = m.u32();
+            uint64_t duration = version == 1 ? m.u64() : m.u32();
+            if (m.bad) return Rc::error;
+            if (timescale && duration != UINT64_MAX && duration / timescale < kMaxSeconds)
+                *seconds = double(duration) / timescale;
+            return Rc::ok;
+        }
+        p += size;
+    }
+    return Rc::error;
+}
+
 namespace {
 
 int64_t read_memory(void* ctx, uint64_t off, uint8_t* p, size_t n)

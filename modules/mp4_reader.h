@@ -74,6 +74,10 @@ int64_t mp4_pread_fd(void* ctx, uint64_t off, uint8_t* p, size_t n);
 // more than max_samples. *out is reset first.
 Rc mp4_read_index(Mp4ReadAt read, uint64_t file_size, const Mp4Limits& lim, Mp4Index* out,
                   const char** why);
+// The duration in mvhd only (getStreamLength): the top-level box headers up to the
+// first moov and the start of that moov are read, never its sample tables. Rc::error
+// when there is no moov or no mvhd in its first 4 KiB; *seconds 0 when it says none.
+Rc mp4_read_duration(Mp4ReadAt read, uint64_t file_size, const Mp4Limits& lim, double* seconds);
 // The same over a whole file in memory (tests, fuzz target).
 Rc mp4_read_index(std::span<const uint8_t> file, const Mp4Limits& lim, Mp4Index* out,
                   const char** why);

@@ -93,6 +93,35 @@ int vod_open(const std::vector<std::string>& dirs, std::string_view name, std::s
     return -1;
 }
 
+namespace {
+
+Rc cannot_play(Session& s, PlayCmd& cmd, const std::string& path, const char* why)
+{
+    STROM_LOG(warn, s.id(), "vod \"%s\" for %s: \"%s\" cannot be played: %s", cmd.name.c_str(), s.peer(),
+              path.c_str(), why ? why : "");
+    return s.reject(cmd, Status::play_failed, "Cannot play " + cmd.name + ".");
+}
+
+}  // namespace
+
+// A play suspended until the helper thread has read its MP4 index (Session::ctx[play]).
+struct PlayModule::PlayWait final : Mp4IndexWaiter {
+    Session* s = nullptr;
+    PlayCmd* cmd = nullptr;
+    Next<PlayCmd> next;
+    std::string path;
+
+    void index_ready(std::shared_ptr<const Mp4Index> idx, const char* why) override
+    {
+        std::unique_ptr<PlayWait> self(this);
+        Session& ss = *s;
+        ss.ctx(size_t(play_module.index)) = nullptr;
+        // With the index shared now (idx holds it), the play goes through without waiting.
+        Rc rc = idx ? play_module.on_play(ss, *cmd, next) : cannot_play(ss, *cmd, path, why);
+        ss.resume(rc);
+    }
+};
+
 std::span<const Directive> PlayModule::directives() const { return kDirectives; }
 
 std::unique_ptr<ConfBase> PlayModule::create_conf(ConfLevel level)
@@ -119,6 +148,7 @@ Rc PlayModule::postconfiguration(Cycle& cycle)
     h.play.add<&PlayModule::on_play>(this);
     h.stream_length.push_back(rtmp::LengthHandler::bind<&PlayModule::stream_length>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&PlayModule::on_close_stream>(this));
+    h.disconnect.push_back(rtmp::Notify<Session&>::bind<&PlayModule::on_disconnect>(this));
     return Rc::ok;
 }
 
@@ -135,13 +165,27 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     struct stat st;
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || fstat(fd, &st) != 0) return s.reject(cmd, Status::play_failed);
-    auto* p = new VodPlayer(s, *ns, make_vod_source(format, std::move(file), st), *pc.play_buffer);
     const char* why = "";
+    std::shared_ptr<const Mp4Index> idx;   // held while the player opens: shared, not read again
+    if (format == VodFormat::mp4) {
+        // The first player of a file waits (its chain suspended) while the helper thread
+        // reads the index; this play runs again when it is ready.
+        auto w = std::make_unique<PlayWait>();
+        w->s = &s;
+        w->cmd = &cmd;
+        w->next = next;
+        w->path = path;
+        Rc rc = mp4_index_async(s.loop(), fd, st, w.get(), &idx, &why);
+        if (rc == Rc::again) {
+            s.ctx(size_t(index)) = w.release();
+            return Rc::again;
+        }
+        if (rc != Rc::ok) return cannot_play(s, cmd, path, why);
+    }
+    auto* p = new VodPlayer(s, *ns, make_vod_source(format, std::move(file), st), *pc.play_buffer);
     if (p->open(&why) != Rc::ok) {
         delete p;
-        STROM_LOG(warn, s.id(), "vod \"%s\" for %s: \"%s\" cannot be played: %s", cmd.name.c_str(), s.peer(),
-                  path.c_str(), why ? why : "");
-        return s.reject(cmd, Status::play_failed, "Cannot play " + cmd.name + ".");
+        return cannot_play(s, cmd, path, why);
     }
     ns->role = NetStream::Role::playing;
     ns->type = "vod";
@@ -171,8 +215,12 @@ double PlayModule::stream_length(Session& s, const std::string& name)
     if (fstat(fd, &st) != 0) return -1;
     const char* why = "";
     if (format == VodFormat::mp4) {
-        auto idx = mp4_shared_index(fd, st, &why);
-        return idx ? idx->duration_s : -1;
+        // A file being played has its index here; otherwise mvhd alone is read.
+        if (auto idx = mp4_cached_index(st)) return idx->duration_s;
+        double seconds = 0;
+        int fdv = fd;
+        Mp4ReadAt rd{&mp4_pread_fd, &fdv};
+        return mp4_read_duration(rd, uint64_t(st.st_size), Mp4Limits(), &seconds) == Rc::ok ? seconds : -1;
     }
     // One bounded read of the file's head (a rare command: no need for the paced reader).
     std::string head(size_t(st.st_size) < kLengthProbe ? size_t(st.st_size) : kLengthProbe, '\0');
@@ -182,6 +230,16 @@ double PlayModule::stream_length(Session& s, const std::string& name)
     auto span = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(head.data()), size_t(n));
     if (flv_probe_head(span, uint64_t(st.st_size), &info, &why) != Rc::ok) return -1;
     return info.duration_s;
+}
+
+void PlayModule::on_disconnect(Session& s)
+{
+    void*& slot = s.ctx(size_t(index));
+    if (!slot) return;
+    auto* w = static_cast<PlayWait*>(slot);
+    mp4_index_cancel(w);
+    delete w;
+    slot = nullptr;
 }
 
 void PlayModule::on_close_stream(Session&, NetStream& ns)

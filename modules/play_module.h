@@ -3,7 +3,9 @@
 // carry its own ".flv"/".mp4" extension, or an "flv:"/"mp4:" prefix choosing the format);
 // the name is escaped exactly as record names are (modules/safe_path.h), so it never
 // leaves the directories. Each player gets a VodPlayer (ctx[play]) that paces the file in
-// real time, `play_buffer` ahead.
+// real time, `play_buffer` ahead. The first player of an MP4 file waits, its chain
+// suspended (Session::ctx[play] holds the wait), while the worker's helper thread reads
+// the file's index.
 // The module sits after live in the chain: an application with `live on` takes every
 // play itself, so VOD applications leave live off.
 #pragma once
@@ -38,6 +40,10 @@ public:
     static constexpr size_t kLengthProbe = 256 * 1024;
     Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
     void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
+    void on_disconnect(rtmp::Session& s);
+
+private:
+    struct PlayWait;
 };
 
 extern PlayModule play_module;

@@ -1,16 +1,23 @@
 // MP4 files for the VOD player: the sample index (modules/mp4_reader.h) shared by every
-// player of a file in this worker, the RTMP form of its headers and samples, and the
-// cursor over it (Mp4Source). A sample is sent as its FLV body: the 2- to 8-byte
+// player of a file in this worker and read on a helper thread (Mp4Loader), the RTMP form
+// of its headers and samples, and the cursor over it (Mp4Source). A sample is sent as its FLV body: the 2- to 8-byte
 // audio/video tag header this file makes, then the sample bytes read with one pread.
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <tuple>
 
 #include "core/bytes.h"
+#include "core/log.h"
 #include "modules/mp4_reader.h"
 #include "modules/play_vod.h"
 #include "rtmp/amf.h"
@@ -38,6 +45,170 @@ std::map<FileKey, std::weak_ptr<const Mp4Index>>& index_cache()
     static std::map<FileKey, std::weak_ptr<const Mp4Index>> cache;
     return cache;
 }
+
+// Reads MP4 indexes on one helper thread per worker, so that a large moov or thousands of
+// moofs on a slow disk never stall the event loop. The loop side (start, cancel, on_io)
+// runs on the worker's thread; the helper only preads its own dup of the file and builds
+// an Mp4Index; jobs cross over in two queues under a mutex, and an eventfd wakes the loop.
+// Created on first use in the worker and never destroyed (the thread lives as long as
+// the process).
+class Mp4Loader final : public IoHandler {
+public:
+    static Mp4Loader& get()
+    {
+        static Mp4Loader* loader = new Mp4Loader;
+        return *loader;
+    }
+
+    // Rc::again: w is told later. Rc::declined: no helper (read synchronously instead).
+    Rc start(EventLoop& loop, int fd, const struct stat& st, Mp4IndexWaiter* w)
+    {
+        FileKey key = key_of(st);
+        auto it = pending_.find(key);
+        if (it != pending_.end()) {
+            it->second->waiters.push_back(w);
+            return Rc::again;
+        }
+        if (!ready(loop)) return Rc::declined;
+        auto job = std::make_unique<Job>();
+        job->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (job->fd < 0) return Rc::declined;
+        job->key = key;
+        job->size = uint64_t(st.st_size);
+        job->waiters.push_back(w);
+        Job* j = job.get();
+        pending_.emplace(key, std::move(job));
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            todo_.push_back(j);
+        }
+        cv_.notify_one();
+        return Rc::again;
+    }
+
+    void cancel(Mp4IndexWaiter* w)
+    {
+        for (auto& [key, job] : pending_) std::erase(job->waiters, w);
+    }
+
+    void on_io(uint32_t) override
+    {
+        uint64_t n;
+        while (::read(efd_.get(), &n, sizeof n) == ssize_t(sizeof n)) {
+        }
+        std::deque<Job*> done;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            done.swap(done_);
+        }
+        for (Job* j : done) {
+            auto it = std::find_if(pending_.begin(), pending_.end(), [j](const auto& e) { return e.second.get() == j; });
+            if (it == pending_.end()) continue;
+            std::unique_ptr<Job> job = std::move(it->second);
+            pending_.erase(it);
+            ::close(job->fd);
+            std::shared_ptr<const Mp4Index> idx;
+            if (job->rc == Rc::ok) {
+                idx = std::move(job->idx);
+                remember(job->key, idx);
+            }
+            // A waiter may cancel another (or itself) from its callback: take them one by one.
+            while (!job->waiters.empty()) {
+                Mp4IndexWaiter* w = job->waiters.back();
+                job->waiters.pop_back();
+                w->index_ready(idx, job->why);
+            }
+        }
+        if (pending_.empty()) {
+            reg_.reset();   // a later start() registers with the loop that asks
+            loop_ = nullptr;
+        }
+    }
+
+    static void remember(const FileKey& key, const std::shared_ptr<const Mp4Index>& idx)
+    {
+        auto& cache = index_cache();
+        for (auto e = cache.begin(); e != cache.end();) e = e->second.expired() ? cache.erase(e) : std::next(e);
+        cache[key] = idx;
+    }
+
+private:
+    struct Job {
+        FileKey key;
+        int fd = -1;   // a dup of the player's fd, read by the helper
+        uint64_t size = 0;
+        std::shared_ptr<Mp4Index> idx;
+        const char* why = "";
+        Rc rc = Rc::error;
+        std::vector<Mp4IndexWaiter*> waiters;
+    };
+
+    Mp4Loader() = default;
+
+    // The eventfd, the helper thread and the loop registration, made on first use.
+    bool ready(EventLoop& loop)
+    {
+        if (!efd_) {
+            efd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+            if (!efd_) return false;
+        }
+        if (!thread_) {
+            pthread_t t;
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            int err = pthread_create(&t, &attr, &Mp4Loader::helper_main, this);
+            pthread_attr_destroy(&attr);
+            if (err != 0) {
+                STROM_LOG(warn, 0, "mp4 index thread not started: %s; MP4 indexes are read in the worker", strerror(err));
+                return false;
+            }
+            thread_ = true;
+        }
+        if (loop_ != &loop) {
+            if (loop_) return false;   // busy for another loop (tests only)
+            if (reg_.add(loop, efd_.get(), EPOLLIN, this) != Rc::ok) return false;
+            loop_ = &loop;
+        }
+        return true;
+    }
+
+    static void* helper_main(void* arg)
+    {
+        auto& l = *static_cast<Mp4Loader*>(arg);
+        for (;;) {
+            Job* j;
+            {
+                std::unique_lock<std::mutex> lock(l.mu_);
+                l.cv_.wait(lock, [&] { return !l.todo_.empty(); });
+                j = l.todo_.front();
+                l.todo_.pop_front();
+            }
+            auto idx = std::make_shared<Mp4Index>();
+            int fd = j->fd;
+            Mp4ReadAt rd{&mp4_pread_fd, &fd};
+            j->rc = mp4_read_index(rd, j->size, Mp4Limits(), idx.get(), &j->why);
+            if (j->rc == Rc::ok) j->idx = std::move(idx);
+            {
+                std::lock_guard<std::mutex> lock(l.mu_);
+                l.done_.push_back(j);
+            }
+            uint64_t one = 1;
+            (void)!::write(l.efd_.get(), &one, sizeof one);
+        }
+        return nullptr;
+    }
+
+    std::map<FileKey, std::unique_ptr<Job>> pending_;   // loop thread only
+    EventLoop* loop_ = nullptr;
+    IoReg reg_;
+    UniqueFd efd_;
+    bool thread_ = false;
+    std::mutex mu_;   // todo_ and done_
+    std::condition_variable cv_;
+    std::deque<Job*> todo_;
+    std::deque<Job*> done_;
+};
 
 constexpr uint8_t kAacHeader = 0xaf;   // AAC, 44 kHz, 16 bit, stereo (the flags FLV always has)
 
@@ -125,20 +296,35 @@ private:
 
 std::shared_ptr<const Mp4Index> mp4_shared_index(int fd, const struct stat& st, const char** why)
 {
-    auto& cache = index_cache();
+    if (auto idx = mp4_cached_index(st)) return idx;
     FileKey key = key_of(st);
-    auto it = cache.find(key);
-    if (it != cache.end()) {
-        if (auto idx = it->second.lock()) return idx;
-    }
     auto idx = std::make_shared<Mp4Index>();
     int fdv = fd;
     Mp4ReadAt rd{&mp4_pread_fd, &fdv};
     if (mp4_read_index(rd, uint64_t(st.st_size), Mp4Limits(), idx.get(), why) != Rc::ok) return nullptr;
-    // Forget the files nobody plays any more, then remember this one.
-    for (auto e = cache.begin(); e != cache.end();) e = e->second.expired() ? cache.erase(e) : std::next(e);
-    cache[key] = idx;
+    Mp4Loader::remember(key, idx);
     return idx;
+}
+
+std::shared_ptr<const Mp4Index> mp4_cached_index(const struct stat& st)
+{
+    auto& cache = index_cache();
+    auto it = cache.find(key_of(st));
+    return it != cache.end() ? it->second.lock() : nullptr;
+}
+
+Rc mp4_index_async(EventLoop& loop, int fd, const struct stat& st, Mp4IndexWaiter* w,
+                   std::shared_ptr<const Mp4Index>* out, const char** why)
+{
+    if ((*out = mp4_cached_index(st))) return Rc::ok;
+    if (Mp4Loader::get().start(loop, fd, st, w) == Rc::again) return Rc::again;
+    *out = mp4_shared_index(fd, st, why);
+    return *out ? Rc::ok : Rc::error;
+}
+
+void mp4_index_cancel(Mp4IndexWaiter* w)
+{
+    Mp4Loader::get().cancel(w);
 }
 
 VodHeaders mp4_headers(const Mp4Index& idx)

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/buf.h"
+#include "core/event_loop.h"
 #include "core/rc.h"
 #include "core/timer.h"
 #include "core/unique_fd.h"
@@ -85,8 +86,31 @@ std::unique_ptr<VodSource> make_mp4_source(UniqueFd fd, const struct stat& st); 
 
 // The sample index of an MP4 file, shared by every player of it in this worker while any
 // holds it (keyed by device, inode, size and mtime). nullptr and *why when it cannot be
-// read. The first open of a file reads its moov (and moofs) synchronously.
+// read. When no player holds it yet, it is read here, synchronously: players go through
+// mp4_index_async() first so that this finds it shared.
 std::shared_ptr<const Mp4Index> mp4_shared_index(int fd, const struct stat& st, const char** why);
+
+// The shared index of a file when some player holds it; nullptr otherwise.
+std::shared_ptr<const Mp4Index> mp4_cached_index(const struct stat& st);
+
+// Told, from the event loop, that an index read on the helper thread is ready (idx) or
+// could not be read (nullptr, why).
+class Mp4IndexWaiter {
+public:
+    virtual void index_ready(std::shared_ptr<const Mp4Index> idx, const char* why) = 0;
+
+protected:
+    ~Mp4IndexWaiter() = default;
+};
+
+// The index of the file open as fd without blocking the worker: Rc::ok with *out when it
+// is shared already; Rc::again when it is being read (moov, moofs) on the worker's helper
+// thread, one file at a time, every waiter of a file told once it is done, unless
+// mp4_index_cancel(w) first; a file read synchronously when the helper cannot run (Rc::ok
+// or Rc::error with *why).
+Rc mp4_index_async(EventLoop& loop, int fd, const struct stat& st, Mp4IndexWaiter* w,
+                   std::shared_ptr<const Mp4Index>* out, const char** why);
+void mp4_index_cancel(Mp4IndexWaiter* w);
 
 // An MP4 sample index as RTMP: onMetaData, AVC/HEVC (E-RTMP) and AAC sequence headers,
 // and a sample's message header bytes (the body is that header + the sample data).

@@ -1,7 +1,8 @@
 // VOD of MP4 files: a recording made by the MP4 writer (plain after its clean close, and
 // fragmented as a crash leaves it) read back through the player's source: the RTMP
 // headers (onMetaData, AVC/HEVC/AAC sequence headers), every message's header and bytes,
-// seeks to the keyframe at or before a position, the shared index, and name resolution.
+// seeks to the keyframe at or before a position, the shared index read on the helper
+// thread, the mvhd-only duration, and name resolution.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/event_loop.h"
 #include "modules/mp4_reader.h"
 #include "modules/mp4_writer.h"
 #include "modules/play_module.h"
@@ -215,6 +217,74 @@ TEST_F(VodMp4, PlayersOfOneFileShareItsIndex)
     ::close(a);
     ::close(b);
     ::close(c);
+}
+
+struct Waiter final : Mp4IndexWaiter {
+    int calls = 0;
+    std::shared_ptr<const Mp4Index> idx;
+    std::string why;
+    void index_ready(std::shared_ptr<const Mp4Index> i, const char* w) override
+    {
+        ++calls;
+        idx = std::move(i);
+        why = w ? w : "";
+    }
+};
+
+TEST_F(VodMp4, TheHelperThreadReadsTheIndexAndEveryWaiterIsTold)
+{
+    EventLoop loop;
+    std::string path = write_file("async.mp4");
+    std::ofstream(dir_ + "/junk.mp4") << std::string(5000, 'j');
+    int fd = ::open(path.c_str(), O_RDONLY), junk = ::open((dir_ + "/junk.mp4").c_str(), O_RDONLY);
+    struct stat st, sj;
+    ASSERT_EQ(fstat(fd, &st), 0);
+    ASSERT_EQ(fstat(junk, &sj), 0);
+    Waiter a, b, gone, bad;
+    std::shared_ptr<const Mp4Index> out;
+    const char* why = "";
+    ASSERT_EQ(mp4_index_async(loop, fd, st, &a, &out, &why), Rc::again);
+    ASSERT_EQ(mp4_index_async(loop, fd, st, &b, &out, &why), Rc::again);      // the same job
+    ASSERT_EQ(mp4_index_async(loop, fd, st, &gone, &out, &why), Rc::again);
+    mp4_index_cancel(&gone);                                                   // its player left
+    ASSERT_EQ(mp4_index_async(loop, junk, sj, &bad, &out, &why), Rc::again);
+    for (int i = 0; i < 500 && (!a.calls || !bad.calls); ++i) ASSERT_EQ(loop.run_once(20), Rc::ok);
+    ASSERT_EQ(a.calls, 1);
+    ASSERT_EQ(b.calls, 1);
+    EXPECT_EQ(gone.calls, 0);
+    ASSERT_TRUE(a.idx);
+    EXPECT_EQ(a.idx.get(), b.idx.get());
+    EXPECT_EQ(a.idx->samples.size(), 150u + audio_);
+    EXPECT_EQ(bad.calls, 1);
+    EXPECT_FALSE(bad.idx);
+    EXPECT_FALSE(bad.why.empty());
+    // held by a player: the next one gets it at once, and so does getStreamLength
+    ASSERT_EQ(mp4_index_async(loop, fd, st, &gone, &out, &why), Rc::ok);
+    EXPECT_EQ(out.get(), a.idx.get());
+    EXPECT_EQ(mp4_cached_index(st).get(), a.idx.get());
+    ::close(fd);
+    ::close(junk);
+}
+
+TEST_F(VodMp4, DurationFromMvhdAloneForGetStreamLength)
+{
+    for (size_t crash : {size_t(0), size_t(2)}) {
+        std::string path = write_file("d.mp4", crash);
+        int fd = ::open(path.c_str(), O_RDONLY);
+        struct stat st;
+        ASSERT_EQ(fstat(fd, &st), 0);
+        Mp4ReadAt rd{&mp4_pread_fd, &fd};
+        double seconds = -1;
+        ASSERT_EQ(mp4_read_duration(rd, uint64_t(st.st_size), Mp4Limits(), &seconds), Rc::ok);
+        EXPECT_NEAR(seconds, crash ? 0.0 : 6.0, 0.05);   // a crashed file has no duration yet
+        ::close(fd);
+    }
+    std::ofstream(dir_ + "/junk.mp4") << std::string(100, 'j');
+    int fd = ::open((dir_ + "/junk.mp4").c_str(), O_RDONLY);
+    Mp4ReadAt rd{&mp4_pread_fd, &fd};
+    double seconds = 0;
+    EXPECT_EQ(mp4_read_duration(rd, 100, Mp4Limits(), &seconds), Rc::error);
+    ::close(fd);
 }
 
 TEST_F(VodMp4, HevcAndNegativeOffsetsUseEnhancedRtmpHeaders)
