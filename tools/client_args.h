@@ -8,9 +8,13 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/client_url.h"
+#include "rtmp/url.h"
 
 namespace strom::tools {
+
+using rtmp::kDefaultRtmpPort;
+using rtmp::parse_rtmp_url;
+using rtmp::RtmpUrl;
 
 // Exit codes of strom-client (documented in tools/README.md).
 inline constexpr int kExitOk = 0;

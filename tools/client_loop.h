@@ -12,9 +12,13 @@
 #include "core/connection.h"
 #include "core/event_loop.h"
 #include "rtmp/session.h"
-#include "tools/client_url.h"
+#include "rtmp/url.h"
 
 namespace strom::tools {
+
+using rtmp::kDefaultRtmpPort;
+using rtmp::parse_rtmp_url;
+using rtmp::RtmpUrl;
 
 struct Target {
     sockaddr_storage ss{};

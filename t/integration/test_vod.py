@@ -11,7 +11,8 @@ import subprocess
 import time
 import unittest
 
-from strom_harness import ServerTest, ffprobe_streams, have, make_flv
+from rtmp_raw import MessageReader, RawRtmp, amf_bool, amf_null, amf_num, amf_str
+from strom_harness import ServerTest, binary, ffprobe_streams, have, make_flv
 
 CONF = """
 events { worker_connections 256; }
@@ -69,6 +70,26 @@ class VodBase(ServerTest):
                        check=True, timeout=60)
         shutil.copy(self.media, os.path.join(s.prefix, "secret.flv"))
         return s.start()
+
+    def stream_lengths(self, srv, names):
+        """getStreamLength of each name in turn, over a raw connection to app vod."""
+        c = RawRtmp(srv.port)
+        c.handshake()
+        c.connect(app="vod", port=srv.port)
+        for i, name in enumerate(names):
+            c.command("getStreamLength", 5 + i, amf_null(), amf_str(name))
+        data = b""
+        deadline = time.time() + 5
+        while data.count(b"_result") < len(names) + 1 and time.time() < deadline:
+            data += c.sock.recv(65536)
+        c.close()
+        out = []
+        for i in range(len(names)):
+            marker = b"\x00" + struct.pack(">d", 5 + i) + b"\x05\x00"
+            at = data.find(marker)
+            self.assertGreaterEqual(at, 0, "no _result for %s" % names[i])
+            out.append(struct.unpack(">d", data[at + len(marker):at + len(marker) + 8])[0])
+        return out
 
     def ffmpeg_play(self, srv, name, pre=(), seconds=None, timeout=40):
         out = os.path.join(srv.prefix, "out-%s-%d.flv" % (name.replace("/", "_"), int(time.time() * 1000)))
@@ -141,28 +162,11 @@ class VodTest(VodBase):
 
 
     def test_get_stream_length_reports_the_file_duration(self):
-        import struct
-        from rtmp_raw import RawRtmp, amf_null, amf_str
         srv = self.srv()
-        c = RawRtmp(srv.port)
-        c.handshake()
-        c.connect(app="vod", port=srv.port)
-        c.command("getStreamLength", 5, amf_null(), amf_str("indexed"))
-        c.command("getStreamLength", 6, amf_null(), amf_str("nothing-here"))
-        data = b""
-        deadline = time.time() + 5
-        while data.count(b"_result") < 3 and time.time() < deadline:
-            data += c.sock.recv(65536)
-        c.close()
+        lengths = self.stream_lengths(srv, ["indexed", "nothing-here"])
+        self.assertAlmostEqual(lengths[0], 8.0, delta=0.5)
+        self.assertEqual(lengths[1], 0.0)
 
-        def length_for(tid):
-            marker = b"\x00" + struct.pack(">d", tid) + b"\x05\x00"
-            i = data.find(marker)
-            self.assertGreaterEqual(i, 0, "no _result for transaction %d" % tid)
-            return struct.unpack(">d", data[i + len(marker):i + len(marker) + 8])[0]
-
-        self.assertAlmostEqual(length_for(5), 8.0, delta=0.5)
-        self.assertEqual(length_for(6), 0.0)
 
 def make_mp4(flags=(), tag="bframes", seconds=8):
     """An H.264 (with B-frames: an edit list and composition offsets) + AAC MP4 made by
@@ -265,7 +269,6 @@ class Mp4VodTest(VodBase):
 
     def test_hevc_mp4_reaches_an_enhanced_rtmp_player(self):
         # ffmpeg 5.1 and GStreamer 1.22 (Debian 12) do not read Enhanced RTMP: our client does
-        from strom_harness import binary
         srv = self.srv()
         path = os.path.join(srv.prefix, "vod1", "hevc.mp4")
         subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
@@ -283,26 +286,11 @@ class Mp4VodTest(VodBase):
         self.assertAlmostEqual(float(p["metadata"]["duration"]), 4.0, delta=0.2)
 
     def test_stream_length_names_and_a_broken_file(self):
-        import struct
-        from rtmp_raw import RawRtmp, amf_null, amf_str
         srv = self.srv()
         with open(os.path.join(srv.prefix, "vod1", "junk.mp4"), "wb") as f:
             f.write(b"\x00\x00\x00\x18ftypisom" + os.urandom(5000))
-        c = RawRtmp(srv.port)
-        c.handshake()
-        c.connect(app="vod", port=srv.port)
-        c.command("getStreamLength", 5, amf_null(), amf_str("mp4:bf"))
-        c.command("getStreamLength", 6, amf_null(), amf_str("fast.mp4"))
-        data = b""
-        deadline = time.time() + 5
-        while data.count(b"_result") < 3 and time.time() < deadline:
-            data += c.sock.recv(65536)
-        c.close()
-        for tid in (5, 6):
-            marker = b"\x00" + struct.pack(">d", tid) + b"\x05\x00"
-            i = data.find(marker)
-            self.assertGreaterEqual(i, 0, "no _result for transaction %d" % tid)
-            self.assertAlmostEqual(struct.unpack(">d", data[i + len(marker):i + len(marker) + 8])[0], 8.0, delta=0.5)
+        for length in self.stream_lengths(srv, ["mp4:bf", "fast.mp4"]):
+            self.assertAlmostEqual(length, 8.0, delta=0.5)
         # a file that is not MP4: the player is refused, the log says why, the server goes on
         r, out, _ = self.ffmpeg_play(srv, "junk.mp4", timeout=20)
         self.assertNotEqual(r.returncode, 0)
@@ -315,7 +303,6 @@ class SeekPauseTest(VodBase):
     """seek and pause as a Flash-style player sends them, read back message by message."""
 
     def open_play(self, srv, name):
-        from rtmp_raw import MessageReader, RawRtmp, amf_null, amf_num, amf_str
         c = RawRtmp(srv.port, timeout=10)
         c.handshake()
         c.connect(app="vod", port=srv.port)
@@ -341,7 +328,6 @@ class SeekPauseTest(VodBase):
         self.fail("no " + what)
 
     def seek_and_pause(self, name):
-        from rtmp_raw import amf_bool, amf_null, amf_num
         srv = self.srv()
         c, r, msid = self.open_play(srv, name)
         self.until(r, lambda t, m, ts, b: self.is_frame(t, b) and ts >= 1000, "video at 1 s")

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "tools/client_args.h"
-#include "tools/client_url.h"
+#include "rtmp/url.h"
 
 using namespace strom::tools;
+using strom::rtmp::parse_rtmp_url;
+using strom::rtmp::RtmpUrl;
 
 namespace {
 

@@ -19,6 +19,7 @@
 #include "modules/play_module.h"
 #include "modules/play_vod.h"
 #include "rtmp/amf0.h"
+#include "t/lib/codec_records.h"
 
 using namespace strom;
 using namespace strom::mod;
@@ -26,14 +27,8 @@ using namespace strom::mod;
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-// AVCDecoderConfigurationRecord of libx264 1280x720 High 3.1 (as codec_test).
-const Bytes kAvc = {
-    0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50,
-    0x05, 0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83,
-    0x19, 0x60, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0, 0xfd, 0xf8, 0xf8, 0x00,
-};
-const Bytes kAsc = {0x12, 0x10};   // AAC LC 44.1 kHz stereo
+using test::kAvcHigh720;
+using test::kAscLc44Stereo;
 
 Bytes frame(uint32_t k, bool key)
 {
@@ -61,8 +56,8 @@ protected:
     std::string write_file(const std::string& name, size_t crash = 0)
     {
         Mp4Writer w;
-        EXPECT_EQ(w.set_video(rtmp::VideoCodec::avc, kAvc), Rc::ok);
-        EXPECT_EQ(w.set_audio_aac(kAsc), Rc::ok);
+        EXPECT_EQ(w.set_video(rtmp::VideoCodec::avc, kAvcHigh720), Rc::ok);
+        EXPECT_EQ(w.set_audio_aac(kAscLc44Stereo), Rc::ok);
         Bytes f;
         EXPECT_EQ(w.init_segment(&f), Rc::ok);
         std::vector<size_t> ends;
@@ -112,7 +107,7 @@ TEST_F(VodMp4, ARecordingPlaysBackAsTheMessagesThatWentIn)
     EXPECT_NEAR(h.duration_s, 6.0, 0.05);
     // sequence headers as RTMP carries them
     Bytes vseq = {0x17, 0, 0, 0, 0};
-    vseq.insert(vseq.end(), kAvc.begin(), kAvc.end());
+    vseq.insert(vseq.end(), kAvcHigh720.begin(), kAvcHigh720.end());
     EXPECT_EQ(Bytes(h.video_seq.begin(), h.video_seq.end()), vseq);
     EXPECT_EQ(h.audio_seq, std::string("\xaf\x00\x12\x10", 4));
     // onMetaData with the duration and the size of the picture

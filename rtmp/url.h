@@ -1,13 +1,14 @@
-// An rtmp:// URL as strom-client takes it on the command line, split the way ffmpeg and
-// OBS split it: the last path segment (with its ?query) is the stream name, everything
-// between the authority and it is the application ("live", or "live/instance"). Plain
-// value; parsing is pure so that it is unit-tested on its own.
+// An rtmp:// URL as strom-client takes it on the command line and a notify redirect
+// gives it to a relay, split the way ffmpeg, OBS and nginx-rtmp split it: the last path
+// segment (with its ?query) is the stream name, everything between the authority and it
+// is the application ("live", or "live/instance"). Plain value; parsing is pure so that
+// it is unit-tested on its own.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace strom::tools {
+namespace strom::rtmp {
 
 inline constexpr int kDefaultRtmpPort = 1935;
 
@@ -26,4 +27,4 @@ struct RtmpUrl {
 // to one line a user can act on ("missing stream name in ...").
 bool parse_rtmp_url(std::string_view url, bool want_stream, RtmpUrl* out, std::string* err);
 
-}  // namespace strom::tools
+}  // namespace strom::rtmp

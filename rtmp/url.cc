@@ -1,10 +1,10 @@
-#include "tools/client_url.h"
+#include "rtmp/url.h"
 
 #include <strings.h>
 
 #include <cstdlib>
 
-namespace strom::tools {
+namespace strom::rtmp {
 
 namespace {
 
@@ -131,4 +131,4 @@ bool parse_rtmp_url(std::string_view url, bool want_stream, RtmpUrl* out, std::s
     return true;
 }
 
-}  // namespace strom::tools
+}  // namespace strom::rtmp
