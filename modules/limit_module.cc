@@ -20,8 +20,20 @@ namespace {
 using C = LimitConf;
 constexpr uint32_t kSrv = kCtxRtmp | kCtxServer;
 
+// max_connections N|auto
+const char* set_max_connections(ConfContext& cx, ConfBase* conf, const ConfNode& d)
+{
+    auto* c = static_cast<LimitConf*>(conf);
+    if (c->max_connections) return "is duplicate";
+    if (d.args[0] == "auto") {
+        c->max_connections = LimitConf::kAuto;
+        return nullptr;
+    }
+    return set_num<&C::max_connections, 0, 1 << 24>(cx, conf, d);
+}
+
 constexpr Directive kDirectives[] = {
-    {"max_connections", kSrv, ArgShape::n(1), set_num<&C::max_connections, 0, 1 << 24>},
+    {"max_connections", kSrv, ArgShape::n(1), set_max_connections},
     {"max_connections_per_ip", kSrv, ArgShape::n(1),
      set_num<&C::max_connections_per_ip, 0, 1 << 24>},
 };
@@ -63,9 +75,10 @@ const char* LimitModule::merge(ConfBase* child, const ConfBase* parent, ConfLeve
     if (level == ConfLevel::server) {
         merge_value(c.max_connections, std::optional<uint32_t>(), 0u);
     } else {
-        merge_value(c.max_connections, p.max_connections, 0u);
+        merge_value(c.max_connections, p.max_connections, LimitConf::kAuto);
     }
-    merge_value(c.max_connections_per_ip, p.max_connections_per_ip, 0u);
+    // 64 players behind one NAT per worker is generous; a flood from one address is not.
+    merge_value(c.max_connections_per_ip, p.max_connections_per_ip, 64u);
     return nullptr;
 }
 
@@ -104,13 +117,22 @@ Rc LimitModule::on_start(Session& s)
     const ServerBlock* srv = s.server();
     const LimitConf& top = srv->proto->conf<LimitConf>(*this);
     const LimitConf& sc = srv->conf<LimitConf>(*this);
-    if (*top.max_connections && total_ >= *top.max_connections) {
-        log_refusal(s, nullptr, "max_connections (worker)", *top.max_connections);
+    uint32_t slots = s.conn().table().capacity();
+    uint32_t worker_max =
+        *top.max_connections == LimitConf::kAuto ? auto_limit(slots) : *top.max_connections;
+    if (worker_max && total_ >= worker_max) {
+        log_refusal(s, nullptr,
+                    *top.max_connections == LimitConf::kAuto
+                        ? "max_connections (worker, auto: 3/4 of worker_connections)"
+                        : "max_connections (worker)",
+                    worker_max);
         return Rc::error;
     }
     uint32_t& in_server = per_server_[srv];
-    if (*sc.max_connections && in_server >= *sc.max_connections) {
-        log_refusal(s, nullptr, "max_connections (server)", *sc.max_connections);
+    uint32_t server_max =
+        *sc.max_connections == LimitConf::kAuto ? auto_limit(slots) : *sc.max_connections;
+    if (server_max && in_server >= server_max) {
+        log_refusal(s, nullptr, "max_connections (server)", server_max);
         return Rc::error;
     }
     auto* c = new Counted{srv, IpAddr(), false};

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/process.h"
 #include "modules/live_pull.h"
+#include "modules/live_push.h"
 #include "modules/live_stream.h"
 #include "modules/stream_directory.h"
 #include "rtmp/rtmp_core_module.h"
@@ -194,6 +195,40 @@ void LiveModule::try_pull(LiveStream& st, EventLoop&)
     st.set_pull(p);
 }
 
+RelayPull LiveModule::relay_pull(Session& s, const std::string& name, const RelayTarget& t,
+                                 const char** err)
+{
+    const LiveConf& lc = conf_of(s);
+    if (!*lc.live) {
+        *err = "live is off in this application";
+        return RelayPull::failed;
+    }
+    std::string key = stream_key(s, name);
+    StreamOwner owner;
+    bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
+    LiveStream* st = find(key);
+    if ((st && st->has_publisher() && !st->pulling()) || elsewhere) return RelayPull::local;
+    if (st && st->pulling()) return RelayPull::joined;
+    st = &get_or_create(s, key, lc);
+    LivePull* p = LivePull::start_remote(*st, t, err);
+    if (!p) {
+        release_if_unused(st);
+        return RelayPull::failed;
+    }
+    st->set_pull(p);
+    return RelayPull::started;
+}
+
+bool LiveModule::relay_push(Session& s, const std::string& name, const RelayTarget& t, const char** err)
+{
+    LiveStream* st = find(stream_key(s, name));
+    if (!st || st->publisher() != &s) {
+        *err = "the stream is not published by this session (live off?)";
+        return false;
+    }
+    return LivePush::start(*st, t, s.id(), err) != nullptr;
+}
+
 LiveStream* LiveModule::find(const std::string& key)
 {
     auto it = streams_.find(key);
@@ -223,7 +258,7 @@ Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
     if (!*lc.live) return next(s, cmd);
     std::string key = stream_key(s, cmd.name);
     LiveStream* st = find(key);
-    if (st && st->has_publisher()) {
+    if (st && st->has_publisher() && !st->pulling()) {
         Session* old = st->publisher();
         if (!*lc.publisher_takeover || old == &s) {
             STROM_LOG(error, s.id(), "publish \"%s\" from %s rejected: already publishing (session *%llu)",
@@ -255,8 +290,11 @@ Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
     }
     st = &get_or_create(s, key, lc);
     if (st->pulling()) {
-        // Cannot happen while the directory names another owner; be safe anyway.
-        STROM_LOG(warn, s.id(), "publish \"%s\" replaces a pull", key.c_str());
+        // A relay pull from another server (notify_relay_redirect) gives way to a local
+        // publisher; a pull from another worker cannot be here while the directory names
+        // that worker as the owner.
+        STROM_LOG(info, s.id(), "publish \"%s\" replaces a pull", key.c_str());
+        st->drop_pull();
     }
     st->set_conf(lc);
     ns->ctx[size_t(index)] = st;
@@ -272,7 +310,8 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     LiveStream* st = find(key);
     StreamOwner owner;
     bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
-    if ((!st || !st->has_publisher()) && !elsewhere && !*lc.idle_streams) {
+    bool fed = st && (st->has_publisher() || st->pulling());   // a relay pull is coming
+    if (!fed && !elsewhere && !*lc.idle_streams) {
         STROM_LOG(info, s.id(), "play \"%s\" from %s: not published (idle_streams off)", key.c_str(), s.peer());
         (void)s.reject(cmd, Status::play_stream_not_found);
         s.conn().close_after_flush("stream not found");

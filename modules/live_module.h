@@ -40,6 +40,10 @@ struct LiveConf : ConfBase {
 };
 
 class LiveStream;
+struct RelayTarget;
+
+// What relay_pull did for a play (notify_relay_redirect).
+enum class RelayPull : uint8_t { started, joined, local, failed };
 
 class LiveModule final : public Module {
 public:
@@ -67,6 +71,18 @@ public:
     void release_if_unused(LiveStream* st);
     // Starts pulling st from the worker that has its publisher, if another one has.
     void try_pull(LiveStream& st, EventLoop& loop);
+
+    // notify_relay_redirect, before the play of `name` by s goes on: the stream's local
+    // players are fed from the server `t` (one pull per stream, shared). Nothing to start
+    // when the stream has a publisher (here or on another worker) or already a pull.
+    // The caller offers the stream to release_if_unused(key) once the play is decided.
+    RelayPull relay_pull(rtmp::Session& s, const std::string& name, const RelayTarget& t,
+                         const char** err);
+    // notify_relay_redirect, after the publish of `name` by s was accepted: the stream
+    // is also pushed to `t` for as long as that publisher publishes.
+    bool relay_push(rtmp::Session& s, const std::string& name, const RelayTarget& t,
+                    const char** err);
+    void release_if_unused(const std::string& key) { release_if_unused(find(key)); }
 
 private:
     LiveStream& get_or_create(rtmp::Session& s, const std::string& key, const LiveConf& lc);

@@ -15,6 +15,11 @@ namespace strom::mod {
 
 using rtmp::Session;
 
+namespace {
+// A remote host name that takes longer than this to look up fails the pull.
+constexpr uint64_t kResolveTimeoutMs = 10000;
+}  // namespace
+
 socklen_t internal_address(pid_t master, pid_t worker, uint32_t server, sockaddr_un* out)
 {
     memset(out, 0, sizeof(*out));
@@ -27,48 +32,118 @@ socklen_t internal_address(pid_t master, pid_t worker, uint32_t server, sockaddr
 LivePull* LivePull::start(LiveStream& st, const std::string& app, const std::string& name,
                           const StreamOwner& owner, const char** err)
 {
-    WorkerContext* w = current_worker();
-    if (!w) {
+    if (!current_worker()) {
         *err = "not in a worker";
         return nullptr;
     }
     sockaddr_un sun;
     socklen_t len = internal_address(getppid(), owner.pid, owner.server, &sun);
-    rtmp::ClientParams p;
-    p.app = app;
-    p.tc_url = "rtmp://internal/" + app;
-    p.stream = name;
-    p.publish = false;
-    p.flash_ver = "strom-internal";
-    p.complex_handshake = false;
-    p.buffer_ms = 0;
     auto* pull = new LivePull(st);
-    Session* s = Session::connect_to(*w->conns, reinterpret_cast<sockaddr*>(&sun), len, p, pull, err);
-    if (!s) {
+    pull->params_.app = app;
+    pull->params_.tc_url = "rtmp://internal/" + app;
+    pull->params_.stream = name;
+    pull->params_.publish = false;
+    pull->params_.flash_ver = "strom-internal";
+    pull->params_.complex_handshake = false;
+    pull->params_.buffer_ms = 0;
+    pull->source_ = "worker " + std::to_string(owner.pid);
+    if (!pull->connect(reinterpret_cast<sockaddr*>(&sun), len, err)) {
         delete pull;
         return nullptr;
     }
-    pull->s_ = s;
     return pull;
+}
+
+LivePull* LivePull::start_remote(LiveStream& st, const RelayTarget& t, const char** err)
+{
+    WorkerContext* w = current_worker();
+    if (!w) {
+        *err = "not in a worker";
+        return nullptr;
+    }
+    auto* pull = new LivePull(st);
+    pull->remote_ = true;
+    pull->params_ = t.client_params(false);
+    pull->source_ = t.url();
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    if (numeric_host_addr(t.host, t.port, &ss, &len)) {
+        if (!pull->connect(reinterpret_cast<sockaddr*>(&ss), len, err)) {
+            delete pull;
+            return nullptr;
+        }
+        return pull;
+    }
+    pull->resolve_ = Resolve::start(w->conns->loop(), t.host, t.port, kResolveTimeoutMs,
+                                    &LivePull::on_resolved, pull, err);
+    if (!pull->resolve_) {
+        delete pull;
+        return nullptr;
+    }
+    return pull;
+}
+
+bool LivePull::connect(const sockaddr* sa, socklen_t len, const char** err)
+{
+    s_ = Session::connect_to(*current_worker()->conns, sa, len, params_, this, err);
+    return s_ != nullptr;
+}
+
+void LivePull::on_resolved(void* arg, const sockaddr* sa, socklen_t len, const char* err)
+{
+    auto* pull = static_cast<LivePull*>(arg);
+    pull->resolve_ = nullptr;
+    if (sa && pull->connect(sa, len, &err)) return;
+    pull->ended(err);
+    delete pull;
 }
 
 void LivePull::stop()
 {
-    if (s_) s_->close("pull no longer needed");
+    if (s_) {
+        s_->close("pull no longer needed");
+    } else {
+        // Still looking the host up: no session, so no on_close to delete us.
+        if (resolve_) resolve_->cancel();
+        delete this;
+    }
 }
 
 void LivePull::on_ready(Session& s)
 {
     ready_ = true;
-    STROM_LOG(info, s.id(), "pulling \"%s\" from worker %s", st_->key().c_str(), s.peer());
+    if (remote_) {
+        STROM_LOG(info, s.id(), "relay pull of \"%s\" from %s started", st_->key().c_str(),
+                  source_.c_str());
+    } else {
+        STROM_LOG(info, s.id(), "pulling \"%s\" from %s", st_->key().c_str(), source_.c_str());
+    }
     st_->attach_source(s);
 }
 
-void LivePull::on_status(Session& s, std::string_view level, std::string_view code, std::string_view)
+void LivePull::on_status(Session& s, std::string_view level, std::string_view code,
+                         std::string_view description)
 {
-    STROM_LOG(debug, s.id(), "pull of \"%s\": %.*s %.*s", st_->key().c_str(), int(level.size()), level.data(),
-              int(code.size()), code.data());
-    if (level == "error") s.close("pull rejected");
+    // A refusal by another server is worth an info line; internal pulls chat at debug.
+    LogLevel lvl = remote_ && level == "error" ? LogLevel::info : LogLevel::debug;
+    if (Log::enabled(lvl)) {
+        Log::write(lvl, s.id(), "pull of \"%s\" from %s: %.*s %.*s (%.*s)", st_->key().c_str(),
+                   source_.c_str(), int(level.size()), level.data(), int(code.size()), code.data(),
+                   int(description.size()), description.data());
+    }
+    if (level == "error") {
+        s.close("pull rejected");
+    } else if (code == "NetStream.Play.UnpublishNotify" || code == "NetStream.Play.Stop" ||
+               code == "NetStream.Play.Complete") {
+        on_stream_eof(s);
+    }
+}
+
+// Another server keeps the connection when its publisher leaves (a worker closes it):
+// the end of its stream ends the pull, and the local players hear the unpublish.
+void LivePull::on_stream_eof(Session& s)
+{
+    if (remote_ && ready_) s.close("remote stream ended");
 }
 
 void LivePull::on_media(Session&, rtmp::Message& m)
@@ -94,13 +169,21 @@ void LivePull::on_media(Session&, rtmp::Message& m)
     (void)st_->on_media(mm);
 }
 
-void LivePull::on_close(Session& s, const char* reason)
+void LivePull::on_close(Session&, const char* reason)
 {
-    STROM_LOG(info, s.id(), "pull of \"%s\" ended: %s", st_->key().c_str(), reason);
-    LiveStream* st = st_;
-    s_ = nullptr;
-    st->pull_closed(this);
+    ended(reason);
     delete this;
+}
+
+// The stream hears of the end while session() still names the source it attached.
+void LivePull::ended(const char* reason)
+{
+    uint64_t id = s_ ? s_->id() : 0;
+    STROM_LOG(info, id, "%s of \"%s\" from %s ended: %s", remote_ ? "relay pull" : "pull",
+              st_->key().c_str(), source_.c_str(), reason);
+    LiveStream* st = st_;
+    if (st->pull_closed(this)) st->module().release_if_unused(st);
+    s_ = nullptr;
 }
 
 }  // namespace strom::mod

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "modules/live_pull.h"
+#include "modules/live_push.h"
 #include "rtmp/chunk_writer.h"
 #include "rtmp/message.h"
 
@@ -43,6 +44,7 @@ LiveStream::~LiveStream()
         pull_ = nullptr;
         p->stop();
     }
+    stop_pushes();
 }
 
 void LiveStream::arm_lookup(EventLoop& loop)
@@ -59,12 +61,47 @@ void LiveStream::on_lookup(Timer& t)
     if (!st->publisher_ && !st->pull_) st->loop_->add_timer(t, 1000);
 }
 
-void LiveStream::pull_closed(LivePull* p)
+bool LiveStream::pull_closed(LivePull* p)
 {
-    if (pull_ != p) return;
+    if (pull_ != p) return false;
     pull_ = nullptr;
-    if (publisher_ == p->session()) detach_publisher();
+    if (publisher_ && publisher_ == p->session()) {
+        detach_publisher();
+    } else if (p->remote() && !p->ready()) {
+        // Another server never started the stream (refused, unreachable): its players
+        // would wait for nothing.
+        fail_players("relay from " + p->source() + " failed");
+    }
     if (live_players_ > 0 && loop_) arm_lookup(*loop_);
+    return true;
+}
+
+void LiveStream::fail_players(const std::string& why)
+{
+    each_player([&](LivePlayer& p) {
+        Session& s = *p.s;   // p dies if the send closes the session
+        (void)s.send_status(p.ns->msid, Status::play_stream_not_found, why);
+        s.conn().close_after_flush("relay failed");
+    });
+}
+
+void LiveStream::push_closed(LivePush* p)
+{
+    for (size_t i = 0; i < pushes_.size(); ++i) {
+        if (pushes_[i] == p) {
+            pushes_.erase(pushes_.begin() + long(i));
+            return;
+        }
+    }
+}
+
+void LiveStream::stop_pushes()
+{
+    // A stop closes the push's session at once, and its on_close calls push_closed:
+    // walk a copy.
+    std::vector<LivePush*> pushes;
+    pushes.swap(pushes_);
+    for (LivePush* p : pushes) p->stop();
 }
 
 template <class F> void LiveStream::each_player(F&& f)
@@ -113,6 +150,7 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
 
 void LiveStream::detach_publisher()
 {
+    stop_pushes();
     if (publisher_ && idle_timer_.armed()) publisher_->loop().cancel_timer(idle_timer_);
     publisher_ = nullptr;
     publisher_ns_ = nullptr;
@@ -185,12 +223,16 @@ void LiveStream::remove_player(LivePlayer* p)
         }
         break;
     }
-    if (live_players_ == 0 && pull_) {
-        LivePull* pull = pull_;
-        pull_ = nullptr;
-        if (publisher_ == pull->session()) detach_publisher();
-        pull->stop();   // its on_close finds pull_ cleared
-    }
+    if (live_players_ == 0 && pull_) drop_pull();
+}
+
+void LiveStream::drop_pull()
+{
+    LivePull* pull = pull_;
+    if (!pull) return;
+    pull_ = nullptr;
+    if (publisher_ && publisher_ == pull->session()) detach_publisher();
+    pull->stop();   // its on_close finds pull_ cleared
 }
 
 void LiveStream::send_cached_start(LivePlayer& p)

@@ -59,7 +59,17 @@ public:
     void detach_publisher();
     bool pulling() const { return pull_ != nullptr; }
     void set_pull(class LivePull* p) { pull_ = p; }
-    void pull_closed(class LivePull* p);
+    // Stops the pull (a local publisher replaces it, or nobody plays any more).
+    void drop_pull();
+    // The pull p ended. False when it was no longer this stream's (stopped by us);
+    // true when it was: the caller then offers the stream to release_if_unused.
+    bool pull_closed(class LivePull* p);
+    // Pushes to other servers (notify_relay_redirect on a publish) live while the
+    // publisher does: detach_publisher and the destructor stop them.
+    void add_push(class LivePush* p) { pushes_.push_back(p); }
+    void push_closed(class LivePush* p);
+    size_t push_count() const { return pushes_.size(); }
+    LiveModule& module() { return module_; }
     // Players wait for a publisher that may appear on another worker: look again later.
     void arm_lookup(EventLoop& loop);
     const std::string& app() const { return app_; }
@@ -83,6 +93,8 @@ private:
     static void on_idle_check(Timer& t);
     static void on_lookup(Timer& t);
     static void on_merge_flush(Timer& t);
+    void stop_pushes();
+    void fail_players(const std::string& why);
 
     LiveModule& module_;
     std::string key_;
@@ -90,6 +102,7 @@ private:
     std::string name_;
     EventLoop* loop_ = nullptr;
     class LivePull* pull_ = nullptr;
+    std::vector<class LivePush*> pushes_;
     Timer lookup_timer_;
     const LiveConf* conf_;
     uint32_t chunk_size_;

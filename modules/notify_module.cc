@@ -12,6 +12,7 @@
 #include "modules/live_module.h"
 #include "modules/notify_form.h"
 #include "modules/record_module.h"
+#include "modules/relay_target.h"
 #include "rtmp/rtmp_core_module.h"
 #include "rtmp/session.h"
 
@@ -85,6 +86,7 @@ constexpr Directive kDirectives[] = {
     {"notify_fail", kCtxRtmpAny, ArgShape::n(1), set_enum<&C::fail_open, kFail>},
     {"notify_update_timeout", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::update_timeout, 1000>},
     {"notify_cache", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::cache>},
+    {"notify_relay_redirect", kCtxRtmpAny, ArgShape::flag(), set_flag<&C::relay_redirect>},
 };
 
 const NotifyConf* conf_of(const Session& s)
@@ -157,12 +159,14 @@ void send_oneway(Session& s, const NotifyConf& c, const HttpUrl& url, const Noti
     }
 }
 
-enum class Verdict : uint8_t { allow, rename, reject };
+enum class Verdict : uint8_t { allow, rename, relay, reject };
 
-// 2xx allows, 3xx with a usable Location renames (publish and play only), anything else
-// rejects; a failed call follows notify_fail. Logged here, once.
+// 2xx allows, 3xx with a usable Location renames (publish and play only) or, with
+// notify_relay_redirect on and an rtmp:// Location, relays; anything else rejects; a
+// failed call follows notify_fail. Logged here, once (a relay by the caller, which knows
+// what it started).
 Verdict judge(Session& s, const NotifyConf& c, const char* call, const HttpResult& r,
-              bool may_rename, std::string* name, std::string* args)
+              bool may_rename, std::string* name, std::string* args, RelayTarget* relay)
 {
     if (r.rc != Rc::ok) {
         bool open = *c.fail_open;
@@ -171,10 +175,20 @@ Verdict judge(Session& s, const NotifyConf& c, const char* call, const HttpResul
         return open ? Verdict::allow : Verdict::reject;
     }
     if (r.status / 100 == 2) return Verdict::allow;
+    bool url = is_rtmp_url(r.location);
+    if (r.status / 100 == 3 && may_rename && url && *c.relay_redirect) {
+        const char* why = "";
+        if (parse_relay_url(r.location, kMaxNameLen, relay, &why)) return Verdict::relay;
+        STROM_LOG(notice, s.id(),
+                  "notify %s for %s: %d with an unusable rtmp:// Location (%s), rejected", call,
+                  s.peer(), r.status, why);
+        return Verdict::reject;
+    }
     if (r.status / 100 == 3 && may_rename && !r.location.empty() &&
         notify_location_name(r.location, kMaxNameLen, name, args)) {
-        STROM_LOG(info, s.id(), "notify %s for %s: %d, renamed to \"%s\"", call, s.peer(), r.status,
-                  name->c_str());
+        STROM_LOG(info, s.id(), "notify %s for %s: %d, renamed to \"%s\"%s", call, s.peer(),
+                  r.status, name->c_str(),
+                  url ? " (the name of an rtmp:// Location: notify_relay_redirect is off)" : "");
         return Verdict::rename;
     }
     STROM_LOG(notice, s.id(), "notify %s for %s: rejected by answer %d", call, s.peer(), r.status);
@@ -215,6 +229,7 @@ const char* NotifyModule::merge(ConfBase* child, const ConfBase* parent, ConfLev
     merge_value(c.fail_open, p.fail_open, false);
     merge_value(c.update_timeout, p.update_timeout, uint64_t(30000));
     merge_value(c.cache, p.cache, uint64_t(0));
+    merge_value(c.relay_redirect, p.relay_redirect, false);
     return nullptr;
 }
 
@@ -236,13 +251,67 @@ Rc NotifyModule::postconfiguration(Cycle& cycle)
 
 namespace {
 
-// The answer to on_publish / on_play: reject (and close), or rename and go on.
+// notify_relay_redirect on a play: the stream is pulled from the remote server for the
+// local players (unless it has a publisher here), then the play goes on as usual.
+Rc relay_stream(Session& s, PlayCmd& cmd, Next<PlayCmd> next, const RelayTarget& t)
+{
+    std::string key = s.app_name() + "/" + cmd.name;
+    std::string url = t.url();
+    const char* err = "";
+    switch (live_module.relay_pull(s, cmd.name, t, &err)) {
+        case RelayPull::started:
+            STROM_LOG(info, s.id(), "notify play relay: pulling \"%s\" from %s", key.c_str(),
+                      url.c_str());
+            break;
+        case RelayPull::joined:
+            STROM_LOG(info, s.id(),
+                      "notify play relay: \"%s\" is pulled already, joining (asked for %s)",
+                      key.c_str(), url.c_str());
+            break;
+        case RelayPull::local:
+            STROM_LOG(info, s.id(),
+                      "notify play relay: \"%s\" is published here, playing it (not %s)",
+                      key.c_str(), url.c_str());
+            break;
+        case RelayPull::failed:
+            STROM_LOG(warn, s.id(), "notify play relay: cannot pull \"%s\" from %s: %s",
+                      key.c_str(), url.c_str(), err);
+            Rc rc = s.reject(cmd, Status::play_failed, "Relay failed.");
+            s.conn().close_after_flush("relay failed");
+            return rc;
+    }
+    Rc rc = next(s, cmd);
+    live_module.release_if_unused(key);  // a play refused after all leaves no idle pull
+    return rc;
+}
+
+// notify_relay_redirect on a publish: accepted here as usual, and also pushed there.
+Rc relay_stream(Session& s, PublishCmd& cmd, Next<PublishCmd> next, const RelayTarget& t)
+{
+    Rc rc = next(s, cmd);
+    NetStream* ns = s.stream(cmd.msid);
+    if (s.conn().closing() || !ns || ns->role != NetStream::Role::publishing) return rc;
+    std::string key = s.app_name() + "/" + cmd.name;
+    std::string url = t.url();
+    const char* err = "";
+    if (live_module.relay_push(s, cmd.name, t, &err)) {
+        STROM_LOG(info, s.id(), "notify publish relay: pushing \"%s\" to %s", key.c_str(),
+                  url.c_str());
+    } else {
+        STROM_LOG(warn, s.id(), "notify publish relay: cannot push \"%s\" to %s: %s", key.c_str(),
+                  url.c_str(), err);
+    }
+    return rc;
+}
+
+// The answer to on_publish / on_play: reject (and close), rename or relay, and go on.
 template <class Cmd>
 Rc decide_stream(Session& s, const NotifyConf& c, const HttpResult& r, Cmd& cmd, Next<Cmd> next,
                  const char* call, Status denied, const char* description)
 {
     std::string name, args;
-    Verdict v = judge(s, c, call, r, true, &name, &args);
+    RelayTarget relay;
+    Verdict v = judge(s, c, call, r, true, &name, &args, &relay);
     if (v == Verdict::reject) {
         Rc rc = s.reject(cmd, denied, description);
         s.conn().close_after_flush("rejected by notify");
@@ -256,7 +325,7 @@ Rc decide_stream(Session& s, const NotifyConf& c, const HttpResult& r, Cmd& cmd,
             ns->args = args;
         }
     }
-    Rc rc = next(s, cmd);
+    Rc rc = v == Verdict::relay ? relay_stream(s, cmd, next, relay) : next(s, cmd);
     if (!s.conn().closing() && url_on(c.on_update)) arm_update(s, c);
     return rc;
 }
@@ -277,7 +346,8 @@ void gate_done(void* arg, const HttpResult& r)
         std::string name, args;
         ConnectCmd& cmd = *n.connect_cmd;
         Next<ConnectCmd> next = n.next_connect;
-        Verdict v = judge(s, c, "connect", r, false, &name, &args);
+        RelayTarget unused;
+        Verdict v = judge(s, c, "connect", r, false, &name, &args, &unused);
         rc = v == Verdict::allow ? next(s, cmd) : s.reject(cmd, Status::connect_rejected);
     } else if (gate == NotifySession::Gate::publish) {
         rc = decide_stream(s, c, r, *n.publish_cmd, n.next_publish, "publish",

@@ -12,6 +12,9 @@
 //   notify_update_timeout TIME;      (default 30s)
 //   notify_cache TIME;               (default off: remember 2xx answers per call, app,
 //                                     name and args for TIME, in each worker)
+//   notify_relay_redirect on|off;    (default off: a 3xx to rtmp://host/app/name renames
+//                                     to `name`; on: a play pulls the stream from there,
+//                                     a publish is also pushed there)
 #pragma once
 
 #include <cstdint>
@@ -45,6 +48,7 @@ struct NotifyConf : ConfBase {
     std::optional<bool> fail_open;
     std::optional<uint64_t> update_timeout;  // ms
     std::optional<uint64_t> cache;           // ms, 0 = off
+    std::optional<bool> relay_redirect;
 };
 
 class NotifyModule final : public Module {

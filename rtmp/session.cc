@@ -322,6 +322,9 @@ Rc Session::on_control(Message& m)
             if (send_control(Control::ping_response(c.value)) == Rc::ok) conn_->flush_soon();
         } else if (c.event == uc_event::ping_response) {
             ping_outstanding_ = false;
+        } else if (c.event == uc_event::stream_eof && role_ == Role::client && observer_ &&
+                   c.value == client_msid_) {
+            observer_->on_stream_eof(*this);
         }
         break;
     default:

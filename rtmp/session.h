@@ -81,6 +81,8 @@ public:
                            std::string_view description) = 0;
     // Audio, video and data messages of the stream being played.
     virtual void on_media(Session& s, Message& m) = 0;
+    // The played stream ended (User Control StreamEOF, RTMP 7.1.7); the session stays.
+    virtual void on_stream_eof(Session&) {}
     virtual void on_close(Session& s, const char* reason) = 0;
 
 protected:

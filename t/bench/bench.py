@@ -113,6 +113,9 @@ error_log logs/error.log warn;
 pid logs/strom.pid;
 events { worker_connections 20000; }
 rtmp {
+    # Thousands of players from 127.0.0.1: the protective defaults would refuse them.
+    max_connections 0;
+    max_connections_per_ip 0;
     server {
         listen 127.0.0.1:%d;
         chunk_size %d;

@@ -218,6 +218,29 @@ class Limits(AccessBase):
     def test_max_connections_per_server(self):
         self.check_refuses_third_while_two_stream("max_connections 2;", "max_connections (server)")
 
+    def hold_until_refused(self, srv, n):
+        """Holds n connections (the first ones counted) and returns them with whether the
+        next one was refused."""
+        time.sleep(0.5)   # the harness's start-up probe has given its slot back
+        held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(n)]
+        self.addCleanup(lambda: [h.close() for h in held])
+        time.sleep(0.3)
+        return closed_by_server(srv.port)
+
+    def test_default_max_connections_leaves_a_quarter_of_the_slots(self):
+        # No limit directive: max_connections auto = 8 - 8/4 clients per worker.
+        srv = self.server(LIMIT_CONF.replace("worker_connections 256", "worker_connections 8") % "",
+                          workers=1).start()
+        self.assertTrue(self.hold_until_refused(srv, 6), "the 7th client must be refused")
+        wait_for(lambda: "refused: max_connections (worker, auto: 3/4 of worker_connections) 6 reached"
+                 in srv.error_log(), 5, what="log line")
+        self.assertNotIn("worker_connections are not enough", srv.error_log())
+
+    def test_default_max_connections_per_ip_is_64(self):
+        srv = self.server(LIMIT_CONF % "", workers=1).start()
+        self.assertTrue(self.hold_until_refused(srv, 64), "the 65th client from 127.0.0.1 must be refused")
+        wait_for(lambda: "refused: max_connections_per_ip 64 reached" in srv.error_log(), 5, what="log line")
+
     def test_slowloris_dropped_at_handshake_deadline(self):
         srv = self.server(LIMIT_CONF % "").start()
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)

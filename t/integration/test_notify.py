@@ -5,6 +5,7 @@ which must arrive encoded, not as extra fields or headers)."""
 
 import http.server
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -21,6 +22,7 @@ class Callbacks(http.server.ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", free_port()), CallbackHandler)
         self.requests = []   # (method, path, headers, form, raw body)
+        self.location = "renamed"   # what /redirect answers
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
@@ -56,7 +58,7 @@ class CallbackHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
         elif path.startswith("/redirect"):
             self.send_response(302)
-            self.send_header("Location", "renamed")
+            self.send_header("Location", self.server.location)
             self.send_header("Content-Length", "0")
         else:
             self.send_response(200)
@@ -109,7 +111,9 @@ def need(*tools):
             raise unittest.SkipTest("%s not installed" % t)
 
 
-class NotifyTest(ServerTest):
+class NotifyBase(ServerTest):
+    """A callback service per test, the server, and ffmpeg publishers/players stopped at the end."""
+
     def setUp(self):
         super().setUp()
         self.cb = Callbacks()
@@ -147,6 +151,8 @@ class NotifyTest(ServerTest):
                            capture_output=True, text=True, timeout=30)
         return r.returncode == 0 and os.path.exists(out) and os.path.getsize(out) > 1000
 
+
+class NotifyTest(NotifyBase):
     def test_publish_allowed_fields_and_publish_done(self):
         srv = self.start("on_publish {cb}/allow; on_publish_done {cb}/done; on_done {cb}/done;")
         p = self.publish(srv.url("live/cam?token=abc"))
@@ -237,6 +243,152 @@ class NotifyTest(ServerTest):
         self.assertEqual(f["app"], "live")
         self.assertTrue(f["path"].endswith("/cam.flv"), f["path"])
         self.assertTrue(os.path.exists(f["path"]), f["path"])
+
+
+ORIGIN_CONF = """
+events { worker_connections 256; }
+rtmp {
+    server {
+        listen 127.0.0.1:{port};
+        application live {
+            live on;
+        }
+    }
+}
+"""
+
+
+class RelayRedirectTest(NotifyBase):
+    """notify_relay_redirect: a 3xx to rtmp://ORIGIN/app/name makes the edge pull the stream
+    from a second strom server (play) or push it there (publish)."""
+
+    def origin(self):
+        return self.server(ORIGIN_CONF).start()
+
+    def play_streams(self, srv, url, seconds=3):
+        need("ffmpeg", "ffprobe")
+        out = os.path.join(srv.prefix, "play-%d.flv" % int(time.time() * 1000))
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rw_timeout", "8000000",
+                        "-i", url, "-t", str(seconds), "-c", "copy", "-f", "flv", out],
+                       capture_output=True, text=True, timeout=40)
+        if not os.path.exists(out) or os.path.getsize(out) < 1000:
+            return []
+        # The media types that came with at least a second's worth of frames.
+        r = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-show_entries",
+                            "stream=codec_type,nb_read_packets", "-of", "csv=p=0", out],
+                           capture_output=True, text=True, timeout=30)
+        got = []
+        for line in r.stdout.split():
+            kind, _, n = line.partition(",")
+            if n.isdigit() and int(n) >= 20:
+                got.append(kind)
+        return sorted(got)
+
+    def origin_publishing(self, origin, name="live/src"):
+        self.publish(origin.url(name))
+        wait_for(lambda: 'publish "%s" (live)' % name in origin.error_log(), 15, what="origin publish")
+
+    def test_play_relay_pulls_from_the_origin(self):
+        origin = self.origin()
+        self.origin_publishing(origin)
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        self.assertEqual(self.play_streams(edge, edge.url("live/anything")), ["audio", "video"])
+        log = edge.error_log()
+        self.assertIn('notify play relay: pulling "live/anything" from rtmp://127.0.0.1:%d/live/src'
+                      % origin.port, log)
+        self.assertIn('relay pull of "live/anything" from rtmp://127.0.0.1:%d/live/src started'
+                      % origin.port, log)
+        self.assertEqual(self.cb.calls("play")[0][3]["name"], "anything")
+        # The last player left: the pull ends, and the origin sees its player go.
+        wait_for(lambda: 'relay pull of "live/anything" from' in edge.error_log() and
+                 "ended: pull no longer needed" in edge.error_log(), 10, what="the pull to end")
+        wait_for(lambda: 'play stop "live/src"' in origin.error_log(), 10, what="origin play stop")
+
+    def test_play_relay_ends_when_the_origin_stream_ends(self):
+        origin = self.origin()
+        pub = self.publish(origin.url("live/src"))
+        wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        out = os.path.join(edge.prefix, "long.flv")
+        player = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
+                                   edge.url("live/x"), "-t", "30", "-c", "copy", "-f", "flv", out],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.procs.append(player)
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        pub.kill()
+        pub.wait()
+        # The origin keeps the connection (its player waits) but ends the stream: so does
+        # the pull, and the edge's player is told (it stays, waiting for a publisher).
+        wait_for(lambda: "ended: remote stream ended" in edge.error_log(), 10, what="the pull to end")
+        self.assertIn('relay pull of "live/x" from rtmp://127.0.0.1:%d/live/src ended' % origin.port,
+                      edge.error_log())
+        self.assertNotIn('play stop "live/x"', edge.error_log())
+
+    def test_play_relay_resolves_a_host_name(self):
+        host = socket.gethostname()
+        try:
+            if socket.gethostbyname(host) != "127.0.0.1":
+                raise unittest.SkipTest("%s is not 127.0.0.1 here" % host)
+        except OSError:
+            raise unittest.SkipTest("%s does not resolve" % host)
+        origin = self.origin()
+        self.origin_publishing(origin)
+        self.cb.location = "rtmp://%s:%d/live/src" % (host, origin.port)
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        self.assertEqual(self.play_streams(edge, edge.url("live/other")), ["audio", "video"])
+        self.assertIn('relay pull of "live/other" from rtmp://%s:%d/live/src started' % (host, origin.port),
+                      edge.error_log())
+
+    def test_play_relay_to_a_dead_origin_fails_the_player(self):
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % free_port()
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        t0 = time.time()
+        self.assertEqual(self.play_streams(edge, edge.url("live/x")), [])
+        self.assertLess(time.time() - t0, 8, "the player is told at once, not left waiting")
+        wait_for(lambda: 'relay pull of "live/x" from' in edge.error_log(), 5, what="log line")
+        self.assertIn("connect failed", edge.error_log())
+
+    def test_relay_redirect_off_renames_to_the_url_name(self):
+        origin = self.origin()
+        self.origin_publishing(origin)
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; idle_streams off;")
+        self.assertEqual(self.play_streams(edge, edge.url("live/anything")), [])
+        log = edge.error_log()
+        self.assertIn('renamed to "src" (the name of an rtmp:// Location: notify_relay_redirect is off)', log)
+        self.assertIn('play "live/src" from', log)
+        self.assertIn("not published (idle_streams off)", log)
+        self.assertNotIn("relay", log.replace("notify_relay_redirect", ""))
+
+    def test_publish_relay_pushes_to_the_origin(self):
+        origin = self.origin()
+        self.cb.location = "rtmp://127.0.0.1:%d/live/pushed" % origin.port
+        edge = self.start("on_publish {cb}/redirect; notify_relay_redirect on;")
+        p = self.publish(edge.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in edge.error_log(), 15, what="edge publish")
+        wait_for(lambda: 'publish "live/pushed" (live)' in origin.error_log(), 15, what="origin publish")
+        self.assertIn('notify publish relay: pushing "live/cam" to rtmp://127.0.0.1:%d/live/pushed'
+                      % origin.port, edge.error_log())
+        self.assertEqual(self.play_streams(origin, origin.url("live/pushed")), ["audio", "video"])
+        self.assertEqual(self.play_streams(edge, edge.url("live/cam")), ["audio", "video"])
+        # The local publisher ends: so does the push, and the origin's stream.
+        p.kill()
+        p.wait()
+        wait_for(lambda: 'unpublish "live/pushed"' in origin.error_log(), 10, what="origin unpublish")
+        self.assertIn('relay push of "live/cam" to rtmp://127.0.0.1:%d/live/pushed ended' % origin.port,
+                      edge.error_log())
+
+    def test_failed_push_leaves_the_publisher_alone(self):
+        self.cb.location = "rtmp://127.0.0.1:%d/live/pushed" % free_port()
+        edge = self.start("on_publish {cb}/redirect; notify_relay_redirect on;")
+        self.publish(edge.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in edge.error_log(), 15, what="edge publish")
+        wait_for(lambda: 'relay push of "live/cam" to' in edge.error_log() and
+                 "failed: connect failed" in edge.error_log(), 10, what="push failure")
+        self.assertEqual(self.play_streams(edge, edge.url("live/cam")), ["audio", "video"])
 
 
 if __name__ == "__main__":

@@ -174,7 +174,9 @@ class ProcessTest(ServerTest):
             wait_for(lambda: not alive(w), 5, what="orphan worker exit")
 
     def test_exhausted_connection_slots_refuse_only_new_connections(self):
-        s = self.server(CONF.replace("worker_connections 64", "worker_connections 4"), workers=1).start()
+        # max_connections 0: the slots themselves run out here, not the limit module's share.
+        s = self.server(CONF.replace("worker_connections 64", "worker_connections 4")
+                        .replace("rtmp {", "rtmp {\n    max_connections 0;"), workers=1).start()
         time.sleep(0.5)   # the start-up probe's slot is released
         held = [hold(s.port) for _ in range(4)]
         time.sleep(0.3)

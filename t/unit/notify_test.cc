@@ -21,6 +21,7 @@
 #include "modules/live_module.h"
 #include "modules/notify_form.h"
 #include "modules/notify_module.h"
+#include "modules/relay_target.h"
 #include "t/lib/rtmp_test_peer.h"
 
 using namespace strom;
@@ -206,6 +207,66 @@ TEST(NotifyForm, LocationNamesTheNewStream)
     EXPECT_FALSE(mod::notify_location_name("", 256, &n, &a));
     EXPECT_FALSE(mod::notify_location_name("a\r\nb", 256, &n, &a));
     EXPECT_FALSE(mod::notify_location_name(std::string(300, 'x'), 256, &n, &a));
+}
+
+TEST(RelayUrl, SplitsHostPortAppAndName)
+{
+    mod::RelayTarget t;
+    const char* why = "";
+    ASSERT_TRUE(mod::parse_relay_url("rtmp://127.0.0.1:1936/live/y", 256, &t, &why)) << why;
+    EXPECT_EQ(t.host, "127.0.0.1");
+    EXPECT_EQ(t.port, 1936);
+    EXPECT_EQ(t.app, "live");
+    EXPECT_EQ(t.name, "y");
+    EXPECT_EQ(t.args, "");
+    EXPECT_EQ(t.url(), "rtmp://127.0.0.1:1936/live/y");
+
+    ASSERT_TRUE(mod::parse_relay_url("RTMP://Origin.example:1935/live/cam?token=a/b&x=1", 256, &t,
+                                     &why)) << why;
+    EXPECT_EQ(t.host, "Origin.example");
+    EXPECT_EQ(t.port, 1935);
+    EXPECT_EQ(t.name, "cam");
+    EXPECT_EQ(t.args, "token=a/b&x=1");
+    EXPECT_EQ(t.url(), "rtmp://Origin.example:1935/live/cam") << "no args (tokens) in logs";
+    rtmp::ClientParams p = t.client_params(false);
+    EXPECT_EQ(p.app, "live");
+    EXPECT_EQ(p.tc_url, "rtmp://Origin.example/live");
+    EXPECT_EQ(p.stream, "cam?token=a/b&x=1");
+    EXPECT_FALSE(p.publish);
+    EXPECT_TRUE(t.client_params(true).publish);
+
+    // Everything between the host and the last segment is the app (nginx-rtmp).
+    ASSERT_TRUE(mod::parse_relay_url("rtmp://[::1]:1937/app/inst/name", 256, &t, &why)) << why;
+    EXPECT_EQ(t.host, "::1");
+    EXPECT_EQ(t.port, 1937);
+    EXPECT_EQ(t.app, "app/inst");
+    EXPECT_EQ(t.name, "name");
+    EXPECT_EQ(t.url(), "rtmp://[::1]:1937/app/inst/name");
+    EXPECT_EQ(t.client_params(true).tc_url, "rtmp://[::1]:1937/app/inst");
+
+    ASSERT_TRUE(mod::parse_relay_url("rtmp://localhost/live/x", 256, &t, &why)) << why;
+    EXPECT_EQ(t.port, 1935);
+}
+
+TEST(RelayUrl, RefusesWhatIsNotAStreamUrl)
+{
+    mod::RelayTarget t;
+    for (const char* bad : {"renamed", "http://h/live/a", "rtmp://", "rtmp://host", "rtmp://host/",
+                            "rtmp://host/live", "rtmp://host/live/", "rtmp://host/live/?a=1",
+                            "rtmp:///live/a", "rtmp://host:0/live/a", "rtmp://host:65536/live/a",
+                            "rtmp://host:99999999999/live/a", "rtmp://host:/live/a",
+                            "rtmp://host:x/live/a", "rtmp://user@host/live/a", "rtmp://[::1/live/a",
+                            "rtmp://[::1]x/live/a", "rtmp://[zz]/live/a", "rtmp://host//a",
+                            "rtmp://host/a//b/c", "rtmp://host/li ve/a", "rtmp://h\r\nX: 1/live/a",
+                            "rtmp://host/live/a\r\nX: 1"}) {
+        const char* why = nullptr;
+        EXPECT_FALSE(mod::parse_relay_url(bad, 256, &t, &why)) << bad;
+        EXPECT_NE(why, nullptr) << bad;
+    }
+    const char* why = nullptr;
+    EXPECT_FALSE(mod::parse_relay_url("rtmp://h/live/" + std::string(300, 'x'), 256, &t, &why));
+    EXPECT_TRUE(mod::is_rtmp_url("Rtmp://h/a/b"));
+    EXPECT_FALSE(mod::is_rtmp_url("rtmps://h/a/b"));
 }
 
 TEST(HttpUrl, ParsesPlainHttpOnly)
@@ -474,6 +535,58 @@ TEST_F(Notify, RedirectRenamesTheStream)
     uint32_t qs = 0;
     ASSERT_TRUE(srv->open(q, &qs));
     EXPECT_EQ(srv->play(q, qs, "renamed"), "NetStream.Play.Start");
+}
+
+TEST_F(Notify, RtmpLocationRenamesWhenRelayRedirectIsOff)
+{
+    http.set_answer("HTTP/1.1 302 Found\r\nLocation: rtmp://127.0.0.1:1/live/other?k=v\r\n"
+                    "Content-Length: 0\r\n\r\n");
+    start("on_publish " + url("/pub") + ";");
+    RtmpTestPeer p;
+    uint32_t msid = 0;
+    rtmp::Session* s = srv->open(p, &msid);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(srv->publish(p, msid, "cam"), "NetStream.Publish.Start");
+    ASSERT_NE(s->stream(msid), nullptr);
+    EXPECT_EQ(s->stream(msid)->name, "other");
+    EXPECT_EQ(s->stream(msid)->args, "k=v");
+}
+
+TEST_F(Notify, RelayRedirectRejectsAnUnusableRtmpLocation)
+{
+    http.set_answer("HTTP/1.1 302 Found\r\nLocation: rtmp://host-only\r\nContent-Length: 0\r\n\r\n");
+    start("on_publish " + url("/pub") + "; notify_relay_redirect on;");
+    RtmpTestPeer p;
+    uint32_t msid = 0;
+    ASSERT_TRUE(srv->open(p, &msid));
+    EXPECT_EQ(srv->publish(p, msid, "cam"), "NetStream.Publish.Denied");
+}
+
+TEST_F(Notify, RelayRedirectKeepsTheLocalNameAndAFailedPushLeavesThePublisher)
+{
+    // Outside a worker no push can start: the publisher must not notice.
+    http.set_answer("HTTP/1.1 302 Found\r\nLocation: rtmp://127.0.0.1:1/live/other\r\n"
+                    "Content-Length: 0\r\n\r\n");
+    start("on_publish " + url("/pub") + "; notify_relay_redirect on;");
+    RtmpTestPeer p;
+    uint32_t msid = 0;
+    rtmp::Session* s = srv->open(p, &msid);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(srv->publish(p, msid, "cam"), "NetStream.Publish.Start");
+    ASSERT_NE(s->stream(msid), nullptr);
+    EXPECT_EQ(s->stream(msid)->name, "cam");
+    http.set_answer(kOk);
+    RtmpTestPeer q;
+    uint32_t qs = 0;
+    ASSERT_TRUE(srv->open(q, &qs));
+    EXPECT_EQ(srv->play(q, qs, "cam"), "NetStream.Play.Start");
+}
+
+TEST_F(Notify, RelayRedirectIsAFlag)
+{
+    TestServer bad("rtmp { server { application live { notify_relay_redirect maybe; } } }");
+    EXPECT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().find("notify_relay_redirect"), std::string::npos) << bad.error();
 }
 
 TEST_F(Notify, SlowServiceFailsClosed)
