@@ -2,8 +2,9 @@
 // query arguments go in, an application/x-www-form-urlencoded body comes out. Layout:
 // [0] where the input splits into a value and a query (as a fraction of the rest), then
 // the bytes. Checks: the body holds only unreserved bytes, '%XX', '+', '&' and '=';
-// every added value decodes back to itself; the Location parser never accepts a name
-// with control characters or longer than its limit.
+// every added value decodes back to itself; the Location parsers (a plain name, or an
+// rtmp:// relay target) never accept a name with control characters or longer than its
+// limit, nor a relay host or app with control characters or spaces.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -11,6 +12,8 @@
 
 #include "core/http_parser.h"
 #include "modules/notify_form.h"
+#include "modules/relay_target.h"
+#include "rtmp/url.h"
 
 #define CHECK(x)                \
     do {                        \
@@ -59,5 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         CHECK(name.size() + args.size() <= 64);
         for (unsigned char ch : name + args) CHECK(ch >= 0x20 && ch != 0x7f);
     }
+    strom::mod::RelayTarget t;
+    const char* why = nullptr;
+    if (strom::mod::parse_relay_url(in, 64, &t, &why)) {
+        CHECK(!t.host.empty() && !t.app.empty() && !t.name.empty() && t.port > 0);
+        CHECK(t.name.size() + t.args.size() <= 64);
+        for (unsigned char ch : t.host + t.app) CHECK(ch > 0x20 && ch != 0x7f);
+        for (unsigned char ch : t.name + t.args) CHECK(ch >= 0x20 && ch != 0x7f);
+        CHECK(t.url().compare(0, 7, "rtmp://") == 0);
+    } else {
+        CHECK(why != nullptr);
+    }
+    strom::rtmp::RtmpUrl u;
+    std::string err;
+    if (strom::rtmp::parse_rtmp_url(in, true, &u, &err)) CHECK(!u.host.empty() && !u.app.empty() && !u.stream.empty());
     return 0;
 }
