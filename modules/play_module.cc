@@ -116,8 +116,15 @@ struct PlayModule::PlayWait final : Mp4IndexWaiter {
         std::unique_ptr<PlayWait> self(this);
         Session& ss = *s;
         ss.ctx(size_t(play_module.index)) = nullptr;
-        // With the index shared now (idx holds it), the play goes through without waiting.
-        Rc rc = idx ? play_module.on_play(ss, *cmd, next) : cannot_play(ss, *cmd, path, why);
+        // The play runs again with this index: it goes through without waiting.
+        Rc rc = Rc::done;
+        if (idx) {
+            play_module.ready_ = std::move(idx);
+            rc = play_module.on_play(ss, *cmd, next);
+            play_module.ready_.reset();
+        } else {
+            rc = cannot_play(ss, *cmd, path, why);
+        }
         ss.resume(rc);
     }
 };
@@ -166,8 +173,10 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || fstat(fd, &st) != 0) return s.reject(cmd, Status::play_failed);
     const char* why = "";
-    std::shared_ptr<const Mp4Index> idx;   // held while the player opens: shared, not read again
-    if (format == VodFormat::mp4) {
+    // The index this play waited for, if it did: used as it is, even if the file has
+    // changed since (a recording being written changes with every fragment).
+    std::shared_ptr<const Mp4Index> idx = std::move(ready_);
+    if (format == VodFormat::mp4 && !idx) {
         // The first player of a file waits (its chain suspended) while the helper thread
         // reads the index; this play runs again when it is ready.
         auto w = std::make_unique<PlayWait>();
@@ -182,7 +191,7 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
         }
         if (rc != Rc::ok) return cannot_play(s, cmd, path, why);
     }
-    auto* p = new VodPlayer(s, *ns, make_vod_source(format, std::move(file), st), *pc.play_buffer);
+    auto* p = new VodPlayer(s, *ns, make_vod_source(format, std::move(file), st, std::move(idx)), *pc.play_buffer);
     if (p->open(&why) != Rc::ok) {
         delete p;
         return cannot_play(s, cmd, path, why);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ public:
 
 private:
     struct PlayWait;
+    std::shared_ptr<const Mp4Index> ready_;   // for the play a PlayWait runs again
 };
 
 extern PlayModule play_module;

@@ -222,11 +222,14 @@ uint8_t frame_type(bool key) { return key ? 0x10 : 0x20; }
 
 class Mp4Source final : public VodSource {
 public:
-    Mp4Source(UniqueFd fd, const struct stat& st) : fd_(std::move(fd)), st_(st) {}
+    Mp4Source(UniqueFd fd, const struct stat& st, std::shared_ptr<const Mp4Index> idx)
+        : fd_(std::move(fd)), st_(st), idx_(std::move(idx))
+    {
+    }
 
     Rc open(const char** why) override
     {
-        idx_ = mp4_shared_index(fd_.get(), st_, why);
+        if (!idx_) idx_ = mp4_shared_index(fd_.get(), st_, why);
         if (!idx_) return Rc::error;
         headers_ = mp4_headers(*idx_);
         return Rc::ok;
@@ -389,9 +392,10 @@ size_t mp4_message_header(const Mp4Index& idx, uint8_t type, bool key, int32_t c
     return 5;
 }
 
-std::unique_ptr<VodSource> make_mp4_source(UniqueFd fd, const struct stat& st)
+std::unique_ptr<VodSource> make_mp4_source(UniqueFd fd, const struct stat& st,
+                                           std::shared_ptr<const Mp4Index> idx)
 {
-    return std::make_unique<Mp4Source>(std::move(fd), st);
+    return std::make_unique<Mp4Source>(std::move(fd), st, std::move(idx));
 }
 
 }  // namespace strom::mod

@@ -252,9 +252,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<VodSource> make_vod_source(VodFormat f, UniqueFd fd, const struct stat& st)
+std::unique_ptr<VodSource> make_vod_source(VodFormat f, UniqueFd fd, const struct stat& st,
+                                           std::shared_ptr<const Mp4Index> idx)
 {
-    if (f == VodFormat::mp4) return make_mp4_source(std::move(fd), st);
+    if (f == VodFormat::mp4) return make_mp4_source(std::move(fd), st, std::move(idx));
     return std::make_unique<FlvSource>(std::move(fd), uint64_t(st.st_size));
 }
 

@@ -81,8 +81,12 @@ public:
 enum class VodFormat : uint8_t { flv, mp4 };
 
 // The source for an open file; `st` is its fstat (MP4 indexes are shared by identity).
-std::unique_ptr<VodSource> make_vod_source(VodFormat f, UniqueFd fd, const struct stat& st);
-std::unique_ptr<VodSource> make_mp4_source(UniqueFd fd, const struct stat& st);   // play_mp4.cc
+// An MP4 source uses `idx` when given, else the shared index of the file (read now if
+// nobody holds it).
+std::unique_ptr<VodSource> make_vod_source(VodFormat f, UniqueFd fd, const struct stat& st,
+                                           std::shared_ptr<const Mp4Index> idx = nullptr);
+std::unique_ptr<VodSource> make_mp4_source(UniqueFd fd, const struct stat& st,
+                                           std::shared_ptr<const Mp4Index> idx);   // play_mp4.cc
 
 // The sample index of an MP4 file, shared by every player of it in this worker while any
 // holds it (keyed by device, inode, size and mtime). nullptr and *why when it cannot be

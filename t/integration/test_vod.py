@@ -242,6 +242,27 @@ class Mp4VodTest(VodBase):
             self.assertGreaterEqual(pts, 1.9, name)
         self.assertEqual(srv.error_log().count("start 4000ms"), 2)
 
+    def test_a_recording_being_written_plays_what_it_holds(self):
+        # the file changes with every fragment: the player gets the index it waited for
+        srv = self.srv()
+        pub = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", make_flv(seconds=8, gop=60),
+                                "-c", "copy", "-f", "flv", srv.url("rec/live")], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            path = os.path.join(srv.prefix, "vod1", "live.mp4")
+            deadline = time.time() + 20
+            while time.time() < deadline and not (os.path.exists(path) and os.path.getsize(path) > 60000):
+                time.sleep(0.1)
+            r, out, _ = self.ffmpeg_play(srv, "mp4:live")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(ffprobe_streams(out), ["aac,audio", "h264,video"])
+            self.assertGreater(duration(out), 1.5)
+            ok, err = decodes(out)
+            self.assertTrue(ok, err)
+        finally:
+            pub.kill()
+            pub.wait()
+
     def test_rtmpdump_plays_a_faststart_mp4_whole(self):
         need("rtmpdump")
         srv = self.srv()
