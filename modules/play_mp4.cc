@@ -271,7 +271,7 @@ public:
     bool read(std::vector<uint8_t>* body) override
     {
         const Mp4Sample& x = idx_->samples[i_];
-        body->resize(hdr_len_ + x.size);
+        if (body->size() < hdr_len_ + x.size) body->resize(hdr_len_ + x.size);
         memcpy(body->data(), hdr_, hdr_len_);
         size_t done = 0;
         while (done < x.size) {

@@ -203,11 +203,11 @@ public:
         return true;
     }
 
-    bool read(std::vector<uint8_t>* body) override
+    bool read(std::vector<uint8_t>* buf) override
     {
-        body->resize(cur_.size);
+        if (buf->size() < cur_.size) buf->resize(cur_.size);
         return !cur_.size ||
-               ::pread(fd_.get(), body->data(), cur_.size, off_t(pos_ + rtmp::kFlvTagHeaderSize)) == ssize_t(cur_.size);
+               ::pread(fd_.get(), buf->data(), cur_.size, off_t(pos_ + rtmp::kFlvTagHeaderSize)) == ssize_t(cur_.size);
     }
 
     void next() override { pos_ += rtmp::kFlvTagHeaderSize + cur_.size + rtmp::kFlvBackPointerSize; }
@@ -336,14 +336,16 @@ void VodPlayer::pump()
         VodItem it;
         if (!src_->peek(&it)) return finish();
         if (end_ms_ >= 0 && double(it.ts) > end_ms_) return finish();
-        if (it.ts > allowed) return arm(std::min<uint64_t>(it.ts - allowed, 100));
+        // Ahead by the whole lead: sleep until half of it is played, then send that half in
+        // one go (a writev and a timer per half lead per player, not per frame).
+        if (it.ts > allowed) return arm(std::max<uint64_t>(it.ts - allowed, lead_ms_ / 2));
         bool wanted = (it.type == msg_type::video && ns_.receive_video) ||
                       (it.type == msg_type::audio && ns_.receive_audio) || it.type == msg_type::data_amf0;
         if (wanted) {
             if (!src_->read(&buf_)) return finish();
-            if (!send(it.type, it.ts, buf_.data(), buf_.size())) return arm(20);
+            if (!send(it.type, it.ts, buf_.data(), it.size)) return arm(20);
             last_ts_ = it.ts;
-            spent += buf_.size();
+            spent += it.size;
         }
         src_->next();
     }

@@ -73,8 +73,9 @@ public:
     virtual Rc seek(uint32_t target_ms, uint32_t* ts) = 0;
     // The message at the cursor; false at the end of the file (or a cut-off message).
     virtual bool peek(VodItem* it) = 0;
-    // Its body (peek() first) into *body; false on a read error.
-    virtual bool read(std::vector<uint8_t>* body) = 0;
+    // Its body (peek() first, VodItem::size bytes) into the start of *buf, which only
+    // grows (no zero-filling per message); false on a read error.
+    virtual bool read(std::vector<uint8_t>* buf) = 0;
     virtual void next() = 0;
 };
 
@@ -161,7 +162,7 @@ private:
     double end_ms_ = -1;          // stop after this file time (play duration)
     uint64_t bytes_ = 0;
     bool paused_ = false;
-    std::vector<uint8_t> buf_;    // one message body
+    std::vector<uint8_t> buf_;    // one message body (sized for the largest so far)
     Timer timer_;
 };
 

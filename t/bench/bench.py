@@ -22,6 +22,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 CHUNK = 4096
+VOD_DIR = None   # bench-0.flv and bench-0.mp4 made from the test media (make_vod)
 
 
 def free_port():
@@ -64,8 +65,8 @@ class Server:
         self.port = None
         self.proc = None
 
-    def url(self):
-        return "rtmp://127.0.0.1:%d/live" % self.port
+    def url(self, app="live"):
+        return "rtmp://127.0.0.1:%d/%s" % (self.port, app)
 
     def start(self):
         self.prefix = tempfile.mkdtemp(prefix="strom-bench-")
@@ -120,9 +121,10 @@ rtmp {
         listen 127.0.0.1:%d;
         chunk_size %d;
         application live { live on; send_merge %s; }
+        application vod { play %s; }
     }
 }
-""" % (self.port, CHUNK, self.send_merge))
+""" % (self.port, CHUNK, self.send_merge, VOD_DIR))
 
     def cmd(self):
         return [os.path.join(self.objs, "strom"), "-p", self.prefix + "/", "-c",
@@ -147,9 +149,10 @@ rtmp {
         listen 127.0.0.1:%(port)d;
         chunk_size %(chunk)d;
         application live { live on; }
+        application vod { play %(vod)s; }
     }
 }
-""" % {"p": self.prefix, "mod": NGINX_RTMP_MODULE, "port": self.port, "chunk": CHUNK})
+""" % {"p": self.prefix, "mod": NGINX_RTMP_MODULE, "port": self.port, "chunk": CHUNK, "vod": VOD_DIR})
 
     def cmd(self):
         return ["nginx", "-p", self.prefix + "/", "-c", os.path.join(self.prefix, "nginx.conf"),
@@ -173,23 +176,43 @@ def make_media(seconds=20):
     return path
 
 
+def make_vod(media):
+    """The test media as the files both servers' `play` serves: bench-0.flv and bench-0.mp4."""
+    global VOD_DIR
+    VOD_DIR = os.path.splitext(media)[0] + "-vod"
+    os.makedirs(VOD_DIR, exist_ok=True)
+    flv = os.path.join(VOD_DIR, "bench-0.flv")
+    mp4 = os.path.join(VOD_DIR, "bench-0.mp4")
+    if not os.path.exists(flv):
+        shutil.copy(media, flv)
+    if not os.path.exists(mp4):
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", media, "-c", "copy",
+                        "-f", "mp4", mp4 + ".tmp"], check=True, timeout=120)
+        os.rename(mp4 + ".tmp", mp4)
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
         self.objs = args.objs if os.path.isabs(args.objs) else os.path.join(ROOT, args.objs)
         self.client = os.path.join(self.objs, "strom-client")
         self.media = make_media()
+        make_vod(self.media)
         self.log = []
         self.failures = []
 
-    def bench(self, server, players=0, idle=0, ramp=500, warmup="2s", duration="8s", streams=1):
-        """One fresh server, one bench run; returns the bench's JSON figures."""
+    def bench(self, server, players=0, idle=0, ramp=500, warmup="2s", duration="8s", streams=1, vod=None):
+        """One fresh server, one bench run; returns the bench's JSON figures. vod: "flv" or
+        "mp4": the players play that file from app vod, and nothing is published."""
         try:
             server.start()
-            cmd = [self.client, "bench", server.url(), "--file", self.media, "--streams", str(streams),
+            cmd = [self.client, "bench", server.url("vod" if vod else "live"), "--file", self.media,
+                   "--streams", str(streams),
                    "--players", str(players), "--idle", str(idle), "--ramp", str(ramp), "--warmup", warmup,
                    "--duration", duration, "--server-pid", str(server.proc.pid), "--json",
                    "--label", server.name, "--timeout", "20s"]
+            if vod:   # nginx-rtmp takes "mp4:NAME", and a bare NAME for FLV
+                cmd += ["--no-publish", "--stream-prefix", "mp4:bench" if vod == "mp4" else "bench"]
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
             lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
             if not lines:
@@ -278,6 +301,16 @@ def main():
                 continue
             notes.append("send_merge %-6s at 500 players: %.3f CPU-s/GB, latency p50 %.2f ms, p99 %.2f ms" %
                          (merge, r["server_cpu_s_per_gb"], r["latency_p50_ms"], r["latency_p99_ms"]))
+
+    print("== 1c. VOD: server CPU per GB, players of one file (no sharing: each at its own place)", flush=True)
+    for fmt_ in ("flv", "mp4"):
+        res = run.ab([nginx, strom0], reps, players=100, duration=win, vod=fmt_)
+        rows.append(("1c. VOD %s CPU-s/GB, 100 players" % fmt_.upper(), "strom",
+                     median(r["server_cpu_s_per_gb"] for r in res["strom"]),
+                     median(r["server_cpu_s_per_gb"] for r in res["nginx-rtmp"]), "s/GB", "lower"))
+        rows.append(("1c. VOD %s RSS per player" % fmt_.upper(), "strom",
+                     median(r["rss_per_player"] / 1024 for r in res["strom"]),
+                     median(r["rss_per_player"] / 1024 for r in res["nginx-rtmp"]), "KiB", "lower"))
 
     print("== 2. players held on one worker (zero loss, p99 < 500 ms)", flush=True)
     steps = [500, 1000] if quick else [500, 1000, 1500, 2000, 3000, 4000, 5000]
