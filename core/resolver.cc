@@ -82,8 +82,11 @@ void Resolve::on_poll(Timer& t)
     int rc = gai_error(&r->req_);
     if (rc == EAI_INPROGRESS) {
         if (r->fn_ && r->loop_.now() >= r->deadline_) {
-            r->finish("host name lookup timed out");  // keeps polling, silently
-            return;
+            // Answered now, freed later: glibc may still write to req_ (and may finish
+            // at any moment, even before finish() returns), so the poll goes on silently
+            // until gai_error() says it let go.
+            (void)gai_cancel(&r->req_);
+            r->finish("host name lookup timed out");
         }
         r->loop_.add_timer(t, kPollMs);
         return;
@@ -124,10 +127,6 @@ void Resolve::finish(const char* err)
 {
     DoneFn fn = fn_;
     fn_ = nullptr;
-    if (gai_error(&req_) == EAI_INPROGRESS) {
-        (void)gai_cancel(&req_);
-        loop_.add_timer(timer_, kPollMs);
-    }
     fn(arg_, nullptr, 0, err);
 }
 

@@ -69,8 +69,9 @@ bool LiveStream::pull_closed(LivePull* p)
         detach_publisher();
     } else if (p->remote() && !p->ready()) {
         // Another server never started the stream (refused, unreachable): its players
-        // would wait for nothing.
-        fail_players("relay from " + p->source() + " failed");
+        // would wait for nothing. They are not told where it was (an edge may hide its
+        // origin); the log line of the pull names it.
+        fail_players("Relay failed.");
     }
     if (live_players_ > 0 && loop_) arm_lookup(*loop_);
     return true;

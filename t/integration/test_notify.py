@@ -5,6 +5,7 @@ which must arrive encoded, not as extra fields or headers)."""
 
 import http.server
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -258,6 +259,65 @@ rtmp {
 """
 
 
+class SilentOrigin:
+    """A TCP "origin" that accepts and then says nothing (handshake=False), or answers the
+    RTMP handshake and nothing more (handshake=True); close_after closes each accepted
+    connection after that many seconds. It holds a relay in its handshake or connect."""
+
+    def __init__(self, handshake=False, close_after=None):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.handshake = handshake
+        self.close_after = close_after
+        self.conns = []
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        try:
+            if self.handshake:
+                got = b""
+                while len(got) < 1537:
+                    more = c.recv(4096)
+                    if not more:
+                        return
+                    got += more
+                c.sendall(b"\x03" + bytes(1536) + got[1:1537])
+            if self.close_after is not None:
+                time.sleep(self.close_after)
+                c.close()
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def raw_play(port, name):
+    """A raw player: handshake, connect, createStream, play `name` on stream 1."""
+    c = RawRtmp(port)
+    c.handshake()
+    c.connect(port=port)
+    c.command("createStream", 2, amf_null())
+    c.command("play", 0, amf_null(), amf_str(name), msid=1, csid=8)
+    return c
+
+
 class RelayRedirectTest(NotifyBase):
     """notify_relay_redirect: a 3xx to rtmp://ORIGIN/app/name makes the edge pull the stream
     from a second strom server (play) or push it there (publish)."""
@@ -389,6 +449,88 @@ class RelayRedirectTest(NotifyBase):
         wait_for(lambda: 'relay push of "live/cam" to' in edge.error_log() and
                  "failed: connect failed" in edge.error_log(), 10, what="push failure")
         self.assertEqual(self.play_streams(edge, edge.url("live/cam")), ["audio", "video"])
+
+    def silent_origin(self, **kw):
+        o = SilentOrigin(**kw)
+        self.addCleanup(o.close)
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % o.port
+        return o
+
+    def test_last_player_leaving_during_the_relay_handshake_ends_the_pull(self):
+        self.silent_origin()
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        c = raw_play(edge.port, "x")
+        wait_for(lambda: "notify play relay: pulling" in edge.error_log(), 10, what="relay start")
+        c.close()
+        wait_for(lambda: 'relay pull of "live/x"' in edge.error_log() and
+                 "ended: pull no longer needed" in edge.error_log(), 10, what="the pull to end")
+
+    def test_origin_closing_in_the_handshake_fails_every_player_without_naming_the_origin(self):
+        origin = self.silent_origin(close_after=1)
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        players = [raw_play(edge.port, "x"), raw_play(edge.port, "x")]
+        for c in players:
+            self.addCleanup(c.close)
+        for c in players:
+            data = c.read_until_closed(timeout=10)
+            self.assertIn(b"NetStream.Play.StreamNotFound", data)
+            # The edge may hide its origin: the address is for the log, not for clients.
+            self.assertNotIn(b"127.0.0.1:%d" % origin.port, data)
+        log = edge.error_log()
+        self.assertIn('"live/x" is pulled already, joining', log)
+        self.assertIn('relay pull of "live/x" from rtmp://127.0.0.1:%d/live/src ended' % origin.port, log)
+
+    def test_local_publisher_replaces_a_relay_pull_still_connecting(self):
+        self.silent_origin(handshake=True)
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        c = raw_play(edge.port, "x")
+        self.addCleanup(c.close)
+        wait_for(lambda: "notify play relay: pulling" in edge.error_log(), 10, what="relay start")
+        self.publish(edge.url("live/x"))
+        wait_for(lambda: 'publish "live/x" replaces a pull' in edge.error_log(), 15, what="takeover")
+        wait_for(lambda: "ended: pull no longer needed" in edge.error_log(), 10, what="the pull to end")
+        c.sock.settimeout(10)
+        got = b""
+        while len(got) < 20000:   # the local publisher's media reaches the waiting player
+            more = c.sock.recv(65536)
+            self.assertTrue(more, "player closed")
+            got += more
+
+    def test_fast_stop_with_a_pull_and_a_push_still_connecting(self):
+        self.silent_origin(handshake=True)
+        edge = self.start("on_play {cb}/redirect; on_publish {cb}/redirect; notify_relay_redirect on;")
+        c = raw_play(edge.port, "x")
+        self.addCleanup(c.close)
+        self.publish(edge.url("live/y"))
+        wait_for(lambda: "notify publish relay: pushing" in edge.error_log(), 15, what="push start")
+        wait_for(lambda: "notify play relay: pulling" in edge.error_log(), 15, what="pull start")
+        edge.stop()
+        log = edge.error_log()
+        self.assertIn("ended: pull no longer needed", log)
+        self.assertIn('relay push of "live/y"', log)
+
+    def test_graceful_stop_waits_for_the_relayed_player_then_exits(self):
+        origin = self.origin()
+        self.origin_publishing(origin)
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        out = os.path.join(edge.prefix, "long.flv")
+        player = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
+                                   edge.url("live/x"), "-t", "30", "-c", "copy", "-f", "flv", out],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.procs.append(player)
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        edge.signal(signal.SIGQUIT)
+        wait_for(lambda: "gracefully shutting down, 2 connections open" in edge.error_log(), 10,
+                 what="drain")
+        size = os.path.getsize(out)
+        wait_for(lambda: os.path.getsize(out) > size + 20000, 10, what="the relay to go on")
+        player.kill()
+        player.wait()
+        wait_for(lambda: edge.proc.poll() is not None, 15, what="the edge to exit")
+        self.assertIn("ended: pull no longer needed", edge.error_log())
+        self.assertIn("exiting: all connections closed", edge.error_log())
 
 
 if __name__ == "__main__":
