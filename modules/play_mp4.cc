@@ -80,7 +80,7 @@ public:
         pending_.emplace(key, std::move(job));
         {
             std::lock_guard<std::mutex> lock(mu_);
-            todo_.push_back(j);
+            queued_.push_back(j);
         }
         cv_.notify_one();
         return Rc::again;
@@ -180,9 +180,9 @@ private:
             Job* j;
             {
                 std::unique_lock<std::mutex> lock(l.mu_);
-                l.cv_.wait(lock, [&] { return !l.todo_.empty(); });
-                j = l.todo_.front();
-                l.todo_.pop_front();
+                l.cv_.wait(lock, [&] { return !l.queued_.empty(); });
+                j = l.queued_.front();
+                l.queued_.pop_front();
             }
             auto idx = std::make_shared<Mp4Index>();
             int fd = j->fd;
@@ -204,9 +204,9 @@ private:
     IoReg reg_;
     UniqueFd efd_;
     bool thread_ = false;
-    std::mutex mu_;   // todo_ and done_
+    std::mutex mu_;   // queued_ and done_
     std::condition_variable cv_;
-    std::deque<Job*> todo_;
+    std::deque<Job*> queued_;
     std::deque<Job*> done_;
 };
 
