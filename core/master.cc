@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/core_module.h"
@@ -27,7 +28,7 @@ constexpr uint64_t kMaxBackoffMs = 10000;
 constexpr uint64_t kStopKillMs = 10000;        // fast stop: SIGKILL what is left after this
 
 struct ListenSock {
-    std::string key;   // address text: equal keys keep their socket across reloads
+    std::string key;   // address text (#worker for reuseport): equal keys keep their socket across reloads
     int fd;
     bool unix_path;
     std::string path;
@@ -61,7 +62,10 @@ public:
     void on_signal(int signo) override;
 
 private:
-    bool open_listeners(const Cycle& c, std::vector<ListenSock>* out, std::vector<int>* fds);
+    // fds: per cycle listens entry, one socket shared by all workers, or with `reuseport`
+    // one per worker (the kernel spreads connections over them by address hash).
+    bool open_listeners(const Cycle& c, std::vector<ListenSock>* out, std::vector<std::vector<int>>* fds);
+    int open_one(const ListenSpec& ls, const std::string& key, std::vector<ListenSock>* out);
     void spawn(int index);
     void start_generation();
     void reap_children();
@@ -77,7 +81,7 @@ private:
     std::unique_ptr<Cycle> cycle_;
     EventLoop loop_;
     std::vector<ListenSock> socks_;
-    std::vector<int> fds_;   // per cycle_->listens entry
+    std::vector<std::vector<int>> fds_;   // per cycle_->listens entry: [0], or [worker] with reuseport
     std::vector<WorkerProc> procs_;
     std::vector<std::unique_ptr<Slot>> slots_;
     uint32_t generation_ = 0;
@@ -86,36 +90,46 @@ private:
     Timer kill_timer_;
 };
 
-bool Master::open_listeners(const Cycle& c, std::vector<ListenSock>* out, std::vector<int>* fds)
+int Master::open_one(const ListenSpec& ls, const std::string& key, std::vector<ListenSock>* out)
 {
+    for (ListenSock& s : *out) {
+        if (s.key == key) return s.fd;
+    }
+    int fd = -1;
+    for (ListenSock& s : socks_) {
+        if (s.key == key) fd = s.fd;
+    }
+    if (fd < 0) {
+        const char* what = "";
+        fd = open_listen_socket(reinterpret_cast<const sockaddr*>(&ls.addr.ss), ls.addr.len, ls.backlog,
+                                ls.reuseport, &what);
+        if (fd < 0) {
+            STROM_LOG(emerg, 0, "%s to %s failed (%d: %s)", what, ls.addr.text.c_str(), errno,
+                      strerror(errno));
+            return -1;
+        }
+    }
+    auto* sa = reinterpret_cast<const sockaddr*>(&ls.addr.ss);
+    bool is_unix = sa->sa_family == AF_UNIX;
+    out->push_back(ListenSock{key, fd, is_unix,
+                              is_unix ? reinterpret_cast<const sockaddr_un*>(sa)->sun_path : ""});
+    return fd;
+}
+
+bool Master::open_listeners(const Cycle& c, std::vector<ListenSock>* out, std::vector<std::vector<int>>* fds)
+{
+    int workers = core_conf(c).worker_processes;
     for (const ListenSpec& ls : c.listens) {
-        int fd = -1;
-        for (ListenSock& s : socks_) {
-            if (s.key == ls.addr.text) fd = s.fd;
+        // A unix socket has no port to share: reuseport means one socket per worker
+        // only for TCP.
+        bool per_worker = ls.reuseport && reinterpret_cast<const sockaddr*>(&ls.addr.ss)->sa_family != AF_UNIX;
+        std::vector<int> row;
+        for (int i = 0; i < (per_worker ? workers : 1); ++i) {
+            int fd = open_one(ls, per_worker ? ls.addr.text + "#" + std::to_string(i) : ls.addr.text, out);
+            if (fd < 0) return false;
+            row.push_back(fd);
         }
-        for (ListenSock& s : *out) {
-            if (s.key == ls.addr.text) fd = s.fd;
-        }
-        bool fresh = fd < 0;
-        if (fresh) {
-            const char* what = "";
-            fd = open_listen_socket(reinterpret_cast<const sockaddr*>(&ls.addr.ss), ls.addr.len,
-                                    ls.backlog, ls.reuseport, &what);
-            if (fd < 0) {
-                STROM_LOG(emerg, 0, "%s to %s failed (%d: %s)", what, ls.addr.text.c_str(), errno,
-                          strerror(errno));
-                return false;
-            }
-        }
-        fds->push_back(fd);
-        bool known = false;
-        for (ListenSock& s : *out) known |= s.fd == fd;
-        if (!known) {
-            auto* sa = reinterpret_cast<const sockaddr*>(&ls.addr.ss);
-            bool is_unix = sa->sa_family == AF_UNIX;
-            out->push_back(ListenSock{ls.addr.text, fd, is_unix,
-                                      is_unix ? reinterpret_cast<const sockaddr_un*>(sa)->sun_path : ""});
-        }
+        fds->push_back(std::move(row));
     }
     return true;
 }
@@ -132,7 +146,16 @@ void Master::spawn(int index)
         // A master that dies must not leave workers behind.
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != pid_) _exit(0);
-        int rc = run_worker(*cycle_, modules_, fds_, index, generation_);
+        std::vector<int> mine;
+        for (const std::vector<int>& row : fds_) mine.push_back(row[row.size() > 1 ? size_t(index) : 0]);
+        // Another worker's reuseport socket held here would keep it alive (and
+        // receiving connections nobody accepts) after the master drops it.
+        for (const ListenSock& s : socks_) {
+            bool used = false;
+            for (int fd : mine) used |= fd == s.fd;
+            if (!used) ::close(s.fd);
+        }
+        int rc = run_worker(*cycle_, modules_, mine, index, generation_);
         exit(rc);
     }
     procs_.push_back(WorkerProc{pid, index, generation_, false, loop_.now()});
@@ -206,7 +229,7 @@ void Master::reload()
         return;
     }
     std::vector<ListenSock> socks;
-    std::vector<int> fds;
+    std::vector<std::vector<int>> fds;
     if (!open_listeners(*next, &socks, &fds)) {
         for (ListenSock& s : socks) {
             bool old = false;

@@ -27,6 +27,33 @@ def hold(port):
     return s
 
 
+def tcp_sockets(port):
+    """{inode: state} of the IPv4 TCP sockets whose local port is `port`
+    (state 0A: listening, 01: established)."""
+    out = {}
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            if int(parts[1].split(":")[1], 16) == port:
+                out[int(parts[9])] = parts[3]
+    return out
+
+
+def socket_inodes(pid):
+    """The socket inodes process `pid` holds open."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(int(link[8:-1]))
+    return inodes
+
+
 def worker_of_connection(srv, before):
     """The worker pids of the generation before a reload."""
     return [p for p in before if alive(p)]
@@ -172,6 +199,47 @@ class ProcessTest(ServerTest):
         s.proc.wait(5)
         for w in workers:
             wait_for(lambda: not alive(w), 5, what="orphan worker exit")
+
+    def test_reuseport_gives_each_worker_its_own_socket(self):
+        conf = CONF.replace("listen 127.0.0.1:{port};", "listen 127.0.0.1:{port} reuseport;")
+        s = self.server(conf, workers=2).start()
+
+        def listening_by_worker():
+            listening = {i for i, st in tcp_sockets(s.port).items() if st == "0A"}
+            return listening, {pid: socket_inodes(pid) & listening for pid in s.workers_pids()}
+
+        listening, held = listening_by_worker()
+        self.assertEqual(len(listening), 2, "one listening socket per worker")
+        self.assertEqual(sorted(len(h) for h in held.values()), [1, 1], held)
+        self.assertEqual(set().union(*held.values()), listening, "each worker holds only its own")
+        # the kernel spreads connections over both (all 24 on one: 2^-23)
+        conns = [hold(s.port) for _ in range(24)]
+        time.sleep(0.5)
+        established = {i for i, st in tcp_sockets(s.port).items() if st == "01"}
+        per_worker = [len(socket_inodes(pid) & established) for pid in s.workers_pids()]
+        self.assertEqual(sum(per_worker), 24, per_worker)
+        self.assertTrue(all(n > 0 for n in per_worker), per_worker)
+        # a reload to 3 workers keeps both sockets and adds one; old connections stay
+        old = s.workers_pids()
+        s.write_conf(conf, workers=3)
+        s.signal(signal.SIGHUP)
+        wait_for(lambda: len(set(s.workers_pids()) - set(old)) == 3, 10, what="3 new workers")
+        new_listening, held = listening_by_worker()
+        self.assertEqual(len(new_listening), 3)
+        self.assertTrue(listening <= new_listening, "the reload replaced a listening socket")
+        self.assertEqual(sorted(len(h) for h in held.values() if h), [1, 1, 1], held)
+        for c in conns:
+            c.sendall(b"\x03")
+        c = hold(s.port)
+        c.close()
+        for c in conns:
+            c.close()
+        # and back to one: the other two sockets are closed everywhere
+        s.write_conf(conf, workers=1)
+        s.signal(signal.SIGHUP)
+        wait_for(lambda: len({i for i, st in tcp_sockets(s.port).items() if st == "0A"}) == 1, 10,
+                 what="one listening socket")
+        self.assertTrue(s.listening())
 
     def test_exhausted_connection_slots_refuse_only_new_connections(self):
         # max_connections 0: the slots themselves run out here, not the limit module's share.
