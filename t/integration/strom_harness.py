@@ -112,8 +112,14 @@ class Server:
                                      env=self.env())
         if wait_listen:
             wait_for(self.listening, 15, what="server listening on %d" % self.port)
-            wait_for(lambda: len(self.workers_pids()) >= int(self.workers), 15, what="workers")
+            self.wait_workers_started()
         return self
+
+    def wait_workers_started(self):
+        wait_for(lambda: len(self.workers_pids()) >= int(self.workers), 15, what="workers")
+        # forked is not serving: a worker logs this once its listeners are registered
+        wait_for(lambda: self.error_log().count(") started, ") >= int(self.workers), 15,
+                 what="workers started")
 
     def listening(self):
         if self.proc and self.proc.poll() is not None:

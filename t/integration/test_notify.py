@@ -466,7 +466,8 @@ class RelayRedirectTest(NotifyBase):
                  "ended: pull no longer needed" in edge.error_log(), 10, what="the pull to end")
 
     def test_origin_closing_in_the_handshake_fails_every_player_without_naming_the_origin(self):
-        origin = self.silent_origin(close_after=1)
+        # open long enough for the second player to join the first one's pull
+        origin = self.silent_origin(close_after=3)
         edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
         players = [raw_play(edge.port, "x"), raw_play(edge.port, "x")]
         for c in players:

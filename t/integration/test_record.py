@@ -158,6 +158,9 @@ class RecordTest(ServerTest):
         self.publish(srv, loop=True)
         path = os.path.join(srv.prefix, "rec", "test.flv")
         wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 300000, 20, what="recording")
+        # the master, stopped, neither reaps (and logs an alert) nor respawns; killed
+        # first, it would make its workers finish their files on SIGTERM
+        os.kill(srv.pid, signal.SIGSTOP)
         for w in srv.workers_pids():
             os.kill(w, signal.SIGKILL)
         srv.proc.kill()
@@ -275,6 +278,9 @@ class RecordTest(ServerTest):
         self.publish(srv, media=make_flv(seconds=10, gop=30), loop=True)
         path = os.path.join(srv.prefix, "rec", "test.mp4")
         wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 300000, 20, what="recording")
+        # the master, stopped, neither reaps (and logs an alert) nor respawns; killed
+        # first, it would make its workers finish their files on SIGTERM
+        os.kill(srv.pid, signal.SIGSTOP)
         for w in srv.workers_pids():
             os.kill(w, signal.SIGKILL)
         srv.proc.kill()

@@ -361,7 +361,7 @@ class SeekPauseTest(VodBase):
         c.command("pause", 0, amf_null(), amf_bool(True), amf_num(ts), msid=msid, csid=8)
         time.sleep(1.0)
         last = ts
-        while select.select([c.sock], [], [], 0.3)[0]:
+        while select.select([c.sock], [], [], 0.6)[0]:   # VOD sends in bursts
             t, _, mts, body = r.next()
             if self.is_frame(t, body):
                 last = mts
