@@ -104,27 +104,37 @@ Rc cannot_play(Session& s, PlayCmd& cmd, const std::string& path, const char* wh
 
 }  // namespace
 
-// A play suspended until the helper thread has read its MP4 index (Session::ctx[play]).
-struct PlayModule::PlayWait final : Mp4IndexWaiter {
+// A play suspended until the helper thread has read its MP4 index, or the head of its
+// FLV file (Session::ctx[play]).
+struct PlayModule::PlayWait final : Mp4IndexWaiter, VodFileWaiter {
     Session* s = nullptr;
     PlayCmd* cmd = nullptr;
     Next<PlayCmd> next;
     std::string path;
+    std::unique_ptr<VodSource> src;   // waiting for its head
 
     void index_ready(std::shared_ptr<const Mp4Index> idx, const char* why) override
+    {
+        if (idx) return run_again(std::move(idx), nullptr);
+        std::unique_ptr<PlayWait> self(this);
+        Session& ss = *s;
+        ss.ctx(size_t(play_module.index)) = nullptr;
+        ss.resume(cannot_play(ss, *cmd, path, why));
+    }
+
+    void file_ready() override { run_again(nullptr, std::move(src)); }
+
+    // The play runs again with what it waited for: it goes through without waiting.
+    void run_again(std::shared_ptr<const Mp4Index> idx, std::unique_ptr<VodSource> opened)
     {
         std::unique_ptr<PlayWait> self(this);
         Session& ss = *s;
         ss.ctx(size_t(play_module.index)) = nullptr;
-        // The play runs again with this index: it goes through without waiting.
-        Rc rc = Rc::done;
-        if (idx) {
-            play_module.ready_ = std::move(idx);
-            rc = play_module.on_play(ss, *cmd, next);
-            play_module.ready_.reset();
-        } else {
-            rc = cannot_play(ss, *cmd, path, why);
-        }
+        play_module.ready_ = std::move(idx);
+        play_module.ready_src_ = std::move(opened);
+        Rc rc = play_module.on_play(ss, *cmd, next);
+        play_module.ready_.reset();
+        play_module.ready_src_.reset();
         ss.resume(rc);
     }
 };
@@ -166,6 +176,10 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     if (pc.dirs.empty()) return next(s, cmd);
     std::string path;
     VodFormat format = VodFormat::flv;
+    // What this play waited for, if it did: used as it is, even if the file has changed
+    // since (a recording being written changes with every fragment).
+    std::shared_ptr<const Mp4Index> idx = std::move(ready_);
+    std::unique_ptr<VodSource> src = std::move(ready_src_);
     int fd = vod_open(pc.dirs, cmd.name, &path, &format);
     if (fd < 0) return next(s, cmd);   // the chain's end answers StreamNotFound
     UniqueFd file(fd);
@@ -173,17 +187,14 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || fstat(fd, &st) != 0) return s.reject(cmd, Status::play_failed);
     const char* why = "";
-    // The index this play waited for, if it did: used as it is, even if the file has
-    // changed since (a recording being written changes with every fragment).
-    std::shared_ptr<const Mp4Index> idx = std::move(ready_);
-    if (format == VodFormat::mp4 && !idx) {
+    auto w = std::make_unique<PlayWait>();
+    w->s = &s;
+    w->cmd = &cmd;
+    w->next = next;
+    w->path = path;
+    if (!src && format == VodFormat::mp4 && !idx) {
         // The first player of a file waits (its chain suspended) while the helper thread
         // reads the index; this play runs again when it is ready.
-        auto w = std::make_unique<PlayWait>();
-        w->s = &s;
-        w->cmd = &cmd;
-        w->next = next;
-        w->path = path;
         Rc rc = mp4_index_async(s.loop(), fd, st, w.get(), &idx, &why);
         if (rc == Rc::again) {
             s.ctx(size_t(index)) = w.release();
@@ -191,11 +202,17 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
         }
         if (rc != Rc::ok) return cannot_play(s, cmd, path, why);
     }
-    auto* p = new VodPlayer(s, *ns, make_vod_source(format, std::move(file), st, std::move(idx)), *pc.play_buffer);
-    if (p->open(&why) != Rc::ok) {
-        delete p;
-        return cannot_play(s, cmd, path, why);
+    if (!src) src = make_vod_source(format, std::move(file), st, std::move(idx));
+    // An FLV head that is not in memory is read by the helper thread meanwhile.
+    src->attach(&s.loop(), w.get());
+    Rc rc = src->open(&why);
+    if (rc == Rc::again) {
+        w->src = std::move(src);
+        s.ctx(size_t(index)) = w.release();
+        return Rc::again;
     }
+    if (rc != Rc::ok) return cannot_play(s, cmd, path, why);
+    auto* p = new VodPlayer(s, *ns, std::move(src), *pc.play_buffer);
     ns->role = NetStream::Role::playing;
     ns->type = "vod";
     ns->started_ms = s.loop().now();

@@ -45,7 +45,10 @@ public:
 
 private:
     struct PlayWait;
-    std::shared_ptr<const Mp4Index> ready_;   // for the play a PlayWait runs again
+    // For the play a PlayWait runs again: the index it waited for, or the source whose
+    // head it waited for.
+    std::shared_ptr<const Mp4Index> ready_;
+    std::unique_ptr<VodSource> ready_src_;
 };
 
 extern PlayModule play_module;

@@ -1,22 +1,18 @@
 // MP4 files for the VOD player: the sample index (modules/mp4_reader.h) shared by every
 // player of a file in this worker and read on a helper thread (Mp4Loader), the RTMP form
 // of its headers and samples, and the cursor over it (Mp4Source). A sample is sent as its FLV body: the 2- to 8-byte
-// audio/video tag header this file makes, then the sample bytes read with one pread.
+// audio/video tag header this file makes, then the sample bytes (modules/vod_file.h).
 #include <fcntl.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <tuple>
 
 #include "core/bytes.h"
+#include "core/helper_thread.h"
 #include "core/log.h"
 #include "modules/mp4_reader.h"
 #include "modules/play_vod.h"
@@ -46,13 +42,10 @@ std::map<FileKey, std::weak_ptr<const Mp4Index>>& index_cache()
     return cache;
 }
 
-// Reads MP4 indexes on one helper thread per worker, so that a large moov or thousands of
-// moofs on a slow disk never stall the event loop. The loop side (start, cancel, on_io)
-// runs on the worker's thread; the helper only preads its own dup of the file and builds
-// an Mp4Index; jobs cross over in two queues under a mutex, and an eventfd wakes the loop.
-// Created on first use in the worker and never destroyed (the thread lives as long as
-// the process).
-class Mp4Loader final : public IoHandler {
+// Reads MP4 indexes on the worker's helper thread (core/helper_thread.h), so that a large
+// moov or thousands of moofs on a slow disk never stall the event loop. The players of a
+// file that arrive while its index is being read wait for that one read. Loop thread only.
+class Mp4Loader {
 public:
     static Mp4Loader& get()
     {
@@ -69,60 +62,20 @@ public:
             it->second->waiters.push_back(w);
             return Rc::again;
         }
-        if (!ready(loop)) return Rc::declined;
         auto job = std::make_unique<Job>();
-        job->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        if (job->fd < 0) return Rc::declined;
+        job->fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+        if (!job->fd) return Rc::declined;
         job->key = key;
         job->size = uint64_t(st.st_size);
         job->waiters.push_back(w);
-        Job* j = job.get();
+        if (helper_submit(loop, job.get()) != Rc::ok) return Rc::declined;
         pending_.emplace(key, std::move(job));
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            queued_.push_back(j);
-        }
-        cv_.notify_one();
         return Rc::again;
     }
 
     void cancel(Mp4IndexWaiter* w)
     {
         for (auto& [key, job] : pending_) std::erase(job->waiters, w);
-    }
-
-    void on_io(uint32_t) override
-    {
-        uint64_t n;
-        while (::read(efd_.get(), &n, sizeof n) == ssize_t(sizeof n)) {
-        }
-        std::deque<Job*> done;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            done.swap(done_);
-        }
-        for (Job* j : done) {
-            auto it = std::find_if(pending_.begin(), pending_.end(), [j](const auto& e) { return e.second.get() == j; });
-            if (it == pending_.end()) continue;
-            std::unique_ptr<Job> job = std::move(it->second);
-            pending_.erase(it);
-            ::close(job->fd);
-            std::shared_ptr<const Mp4Index> idx;
-            if (job->rc == Rc::ok) {
-                idx = std::move(job->idx);
-                remember(job->key, idx);
-            }
-            // A waiter may cancel another (or itself) from its callback: take them one by one.
-            while (!job->waiters.empty()) {
-                Mp4IndexWaiter* w = job->waiters.back();
-                job->waiters.pop_back();
-                w->index_ready(idx, job->why);
-            }
-        }
-        if (pending_.empty()) {
-            reg_.reset();   // a later start() registers with the loop that asks
-            loop_ = nullptr;
-        }
     }
 
     static void remember(const FileKey& key, const std::shared_ptr<const Mp4Index>& idx)
@@ -133,81 +86,46 @@ public:
     }
 
 private:
-    struct Job {
+    struct Job final : HelperJob {
         FileKey key;
-        int fd = -1;   // a dup of the player's fd, read by the helper
+        UniqueFd fd;   // a dup of the player's fd, read by the helper
         uint64_t size = 0;
         std::shared_ptr<Mp4Index> idx;
         const char* why = "";
         Rc rc = Rc::error;
         std::vector<Mp4IndexWaiter*> waiters;
+
+        void run() override
+        {
+            auto x = std::make_shared<Mp4Index>();
+            int fdv = fd.get();
+            Mp4ReadAt rd{&mp4_pread_fd, &fdv};
+            rc = mp4_read_index(rd, size, Mp4Limits(), x.get(), &why);
+            if (rc == Rc::ok) idx = std::move(x);
+        }
+
+        void done() override { Mp4Loader::get().finish(key); }
     };
 
-    Mp4Loader() = default;
-
-    // The eventfd, the helper thread and the loop registration, made on first use.
-    bool ready(EventLoop& loop)
+    void finish(const FileKey& key)
     {
-        if (!efd_) {
-            efd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-            if (!efd_) return false;
+        auto it = pending_.find(key);
+        std::unique_ptr<Job> job = std::move(it->second);
+        pending_.erase(it);
+        std::shared_ptr<const Mp4Index> idx;
+        if (job->rc == Rc::ok) {
+            idx = std::move(job->idx);
+            remember(job->key, idx);
         }
-        if (!thread_) {
-            pthread_t t;
-            pthread_attr_t attr;
-            pthread_attr_init(&attr);
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            int err = pthread_create(&t, &attr, &Mp4Loader::helper_main, this);
-            pthread_attr_destroy(&attr);
-            if (err != 0) {
-                STROM_LOG(warn, 0, "mp4 index thread not started: %s; MP4 indexes are read in the worker", strerror(err));
-                return false;
-            }
-            thread_ = true;
+        // A waiter may cancel another (or itself) from its callback: take them one by one.
+        while (!job->waiters.empty()) {
+            Mp4IndexWaiter* w = job->waiters.back();
+            job->waiters.pop_back();
+            w->index_ready(idx, job->why);
         }
-        if (loop_ != &loop) {
-            if (loop_) return false;   // busy for another loop (tests only)
-            if (reg_.add(loop, efd_.get(), EPOLLIN, this) != Rc::ok) return false;
-            loop_ = &loop;
-        }
-        return true;
     }
 
-    static void* helper_main(void* arg)
-    {
-        auto& l = *static_cast<Mp4Loader*>(arg);
-        for (;;) {
-            Job* j;
-            {
-                std::unique_lock<std::mutex> lock(l.mu_);
-                l.cv_.wait(lock, [&] { return !l.queued_.empty(); });
-                j = l.queued_.front();
-                l.queued_.pop_front();
-            }
-            auto idx = std::make_shared<Mp4Index>();
-            int fd = j->fd;
-            Mp4ReadAt rd{&mp4_pread_fd, &fd};
-            j->rc = mp4_read_index(rd, j->size, Mp4Limits(), idx.get(), &j->why);
-            if (j->rc == Rc::ok) j->idx = std::move(idx);
-            {
-                std::lock_guard<std::mutex> lock(l.mu_);
-                l.done_.push_back(j);
-            }
-            uint64_t one = 1;
-            (void)!::write(l.efd_.get(), &one, sizeof one);
-        }
-        return nullptr;
-    }
-
-    std::map<FileKey, std::unique_ptr<Job>> pending_;   // loop thread only
-    EventLoop* loop_ = nullptr;
-    IoReg reg_;
-    UniqueFd efd_;
-    bool thread_ = false;
-    std::mutex mu_;   // queued_ and done_
-    std::condition_variable cv_;
-    std::deque<Job*> queued_;
-    std::deque<Job*> done_;
+    std::map<FileKey, std::unique_ptr<Job>> pending_;
 };
 
 constexpr uint8_t kAacHeader = 0xaf;   // AAC, 44 kHz, 16 bit, stereo (the flags FLV always has)
@@ -223,13 +141,16 @@ uint8_t frame_type(bool key) { return key ? 0x10 : 0x20; }
 class Mp4Source final : public VodSource {
 public:
     Mp4Source(UniqueFd fd, const struct stat& st, std::shared_ptr<const Mp4Index> idx)
-        : fd_(std::move(fd)), st_(st), idx_(std::move(idx))
+        : fd_(fd.get()), file_(std::move(fd), uint64_t(st.st_size)), st_(st), idx_(std::move(idx))
     {
     }
 
+    void attach(EventLoop* loop, VodFileWaiter* w) override { file_.attach(loop, w); }
+    bool waiting() const override { return file_.waiting(); }
+
     Rc open(const char** why) override
     {
-        if (!idx_) idx_ = mp4_shared_index(fd_.get(), st_, why);
+        if (!idx_) idx_ = mp4_shared_index(fd_, st_, why);
         if (!idx_) return Rc::error;
         headers_ = mp4_headers(*idx_);
         return Rc::ok;
@@ -257,36 +178,30 @@ public:
         return Rc::ok;
     }
 
-    bool peek(VodItem* it) override
+    Rc peek(VodItem* it) override
     {
-        if (i_ >= idx_->samples.size()) return false;
+        if (i_ >= idx_->samples.size()) return Rc::done;
         const Mp4Sample& x = idx_->samples[i_];
         hdr_len_ = mp4_message_header(*idx_, x.type, x.key, x.cts_ms, hdr_);
         it->type = x.type;
         it->ts = x.dts_ms;
         it->size = uint32_t(hdr_len_ + x.size);
-        return true;
+        return Rc::ok;
     }
 
-    bool read(std::vector<uint8_t>* body) override
+    Rc read(std::vector<uint8_t>* body) override
     {
         const Mp4Sample& x = idx_->samples[i_];
         if (body->size() < hdr_len_ + x.size) body->resize(hdr_len_ + x.size);
         memcpy(body->data(), hdr_, hdr_len_);
-        size_t done = 0;
-        while (done < x.size) {
-            ssize_t n = ::pread(fd_.get(), body->data() + hdr_len_ + done, x.size - done, off_t(x.offset + done));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;   // the file shrank under us
-            done += size_t(n);
-        }
-        return true;
+        return file_.read(x.offset, body->data() + hdr_len_, x.size);   // error: the file shrank
     }
 
     void next() override { ++i_; }
 
 private:
-    UniqueFd fd_;
+    int fd_;   // file_'s, for the synchronous index read when none was given
+    VodFile file_;
     struct stat st_;
     std::shared_ptr<const Mp4Index> idx_;
     VodHeaders headers_;

@@ -127,22 +127,26 @@ Rc flv_probe_head(std::span<const uint8_t> head, uint64_t file_size, FlvFileInfo
 
 namespace {
 
-// An FLV file: tags read one header at a time with pread; seeks by the onMetaData
-// keyframe index, else by scanning tag headers (kScanPerTurn per call).
+// An FLV file: tags read one header at a time; seeks by the onMetaData keyframe index,
+// else by scanning tag headers (kScanPerTurn per call).
 class FlvSource final : public VodSource {
 public:
-    FlvSource(UniqueFd fd, uint64_t size) : fd_(std::move(fd)), size_(size) {}
+    FlvSource(UniqueFd fd, uint64_t size) : file_(std::move(fd), size) {}
+
+    void attach(EventLoop* loop, VodFileWaiter* w) override { file_.attach(loop, w); }
+    bool waiting() const override { return file_.waiting(); }
 
     Rc open(const char** why) override
     {
-        std::vector<uint8_t> head(size_t(std::min<uint64_t>(size_, 256 * 1024)));
-        ssize_t n = ::pread(fd_.get(), head.data(), head.size(), 0);
-        if (n < 0) {
-            *why = strerror(errno);
+        uint64_t size = file_.size();
+        std::vector<uint8_t> head(size_t(std::min<uint64_t>(size, kHeadProbe)));
+        Rc rc = file_.read(0, head.data(), head.size());
+        if (rc == Rc::again) return rc;
+        if (rc != Rc::ok) {
+            *why = "read error";
             return Rc::error;
         }
-        if (flv_probe_head(std::span<const uint8_t>(head.data(), size_t(n)), size_, &info_, why) != Rc::ok)
-            return Rc::error;
+        if (flv_probe_head(head, size, &info_, why) != Rc::ok) return Rc::error;
         headers_.meta = info_.meta;
         headers_.video_seq = info_.video_seq;
         headers_.audio_seq = info_.audio_seq;
@@ -165,7 +169,9 @@ public:
                 if (it == info_.index.begin()) return Rc::ok;
                 --it;
                 TagHead h;
-                if (read_head(it->second, &h) && is_key(h)) {
+                Rc rc = read_head(it->second, &h);
+                if (rc == Rc::again) return rc;   // the same target again: this again
+                if (rc == Rc::ok && is_key(h)) {
                     pos_ = it->second;
                     *ts = h.ts;
                     return Rc::ok;
@@ -179,7 +185,9 @@ public:
         }
         for (int i = 0; i < kScanPerTurn; ++i) {
             TagHead h;
-            if (!read_head(scan_, &h) || (is_key(h) && int32_t(h.ts - target) > 0)) {
+            Rc rc = read_head(scan_, &h);
+            if (rc == Rc::again) return rc;
+            if (rc != Rc::ok || (is_key(h) && int32_t(h.ts - target) > 0)) {
                 scanning_ = false;
                 pos_ = best_key_;
                 *ts = best_ts_;
@@ -194,25 +202,28 @@ public:
         return Rc::again;
     }
 
-    bool peek(VodItem* it) override
+    Rc peek(VodItem* it) override
     {
-        if (!read_head(pos_, &cur_)) return false;
+        Rc rc = read_head(pos_, &cur_);
+        if (rc == Rc::again) return rc;
+        if (rc != Rc::ok) return Rc::done;
         it->type = cur_.type;
         it->ts = cur_.ts;
         it->size = cur_.size;
-        return true;
+        return Rc::ok;
     }
 
-    bool read(std::vector<uint8_t>* buf) override
+    Rc read(std::vector<uint8_t>* buf) override
     {
         if (buf->size() < cur_.size) buf->resize(cur_.size);
-        return !cur_.size ||
-               ::pread(fd_.get(), buf->data(), cur_.size, off_t(pos_ + rtmp::kFlvTagHeaderSize)) == ssize_t(cur_.size);
+        return file_.read(pos_ + rtmp::kFlvTagHeaderSize, buf->data(), cur_.size);
     }
 
     void next() override { pos_ += rtmp::kFlvTagHeaderSize + cur_.size + rtmp::kFlvBackPointerSize; }
 
 private:
+    static constexpr size_t kHeadProbe = 256 * 1024;   // metadata, sequence headers, index
+
     struct TagHead {
         uint8_t type = 0;
         uint32_t size = 0;
@@ -221,24 +232,26 @@ private:
     };
     static bool is_key(const TagHead& h) { return h.type == msg_type::video && (h.first >> 4) == 1; }
 
-    bool read_head(uint64_t off, TagHead* h)
+    // Rc::done: no complete tag there (the end, or a cut-off last tag of a recording that
+    // was killed).
+    Rc read_head(uint64_t off, TagHead* h)
     {
         uint8_t b[rtmp::kFlvTagHeaderSize + 1];
-        if (off + rtmp::kFlvTagHeaderSize > size_) return false;
-        ssize_t n = ::pread(fd_.get(), b, sizeof b, off_t(off));
-        if (n < ssize_t(rtmp::kFlvTagHeaderSize)) return false;
+        uint64_t size = file_.size();
+        if (off + rtmp::kFlvTagHeaderSize > size) return Rc::done;
+        size_t n = size_t(std::min<uint64_t>(sizeof b, size - off));
+        Rc rc = file_.read(off, b, n);
+        if (rc != Rc::ok) return rc == Rc::again ? rc : Rc::done;
         rtmp::FlvTagHeader th = rtmp::flv_parse_tag_header(b);
-        // A cut-off last tag (a recording that was killed) ends the file.
-        if (th.data_size > kMaxTag || off + rtmp::kFlvTagHeaderSize + th.data_size > size_) return false;
+        if (th.data_size > kMaxTag || off + rtmp::kFlvTagHeaderSize + th.data_size > size) return Rc::done;
         h->type = th.type;
         h->size = th.data_size;
         h->ts = th.timestamp;
-        h->first = n > ssize_t(rtmp::kFlvTagHeaderSize) && th.data_size ? b[rtmp::kFlvTagHeaderSize] : 0;
-        return true;
+        h->first = n > rtmp::kFlvTagHeaderSize && th.data_size ? b[rtmp::kFlvTagHeaderSize] : 0;
+        return Rc::ok;
     }
 
-    UniqueFd fd_;
-    uint64_t size_;
+    VodFile file_;
     FlvFileInfo info_;
     VodHeaders headers_;
     uint64_t pos_ = 0;        // the tag at the cursor
@@ -266,6 +279,7 @@ VodPlayer::VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, std::unique_ptr<VodS
 {
     timer_.fn = &VodPlayer::on_timer;
     timer_.arg = this;
+    src_->attach(&s.loop(), this);
 }
 
 VodPlayer::~VodPlayer() { s_.loop().cancel_timer(timer_); }
@@ -287,7 +301,7 @@ void VodPlayer::go_to(uint32_t target)
     target_ = target;
     uint32_t ts = 0;
     if (src_->seek(target, &ts) == Rc::ok) return begin_at(ts);
-    arm(0);
+    if (!src_->waiting()) arm(0);   // else file_ready() comes
 }
 
 void VodPlayer::begin_at(uint32_t ts)
@@ -324,7 +338,7 @@ void VodPlayer::pump()
     if (state_ == State::seeking) {
         uint32_t ts = 0;
         if (src_->seek(target_, &ts) == Rc::ok) return begin_at(ts);
-        return arm(0);
+        return src_->waiting() ? void() : arm(0);
     }
     if (state_ != State::playing || paused_ || s_.conn().closing()) return;
     uint64_t now = s_.loop().now();
@@ -334,7 +348,9 @@ void VodPlayer::pump()
         OutQueue& q = s_.conn().out();
         if (q.count() >= q.capacity() * 3 / 4 || q.bytes() >= q.max_bytes() * 3 / 4) return arm(20);
         VodItem it;
-        if (!src_->peek(&it)) return finish();
+        Rc rc = src_->peek(&it);
+        if (rc == Rc::again) return;   // file_ready() comes
+        if (rc != Rc::ok) return finish();
         if (end_ms_ >= 0 && double(it.ts) > end_ms_) return finish();
         // Ahead by the whole lead: sleep until half of it is played, then send that half in
         // one go (a writev and a timer per half lead per player, not per frame).
@@ -342,7 +358,9 @@ void VodPlayer::pump()
         bool wanted = (it.type == msg_type::video && ns_.receive_video) ||
                       (it.type == msg_type::audio && ns_.receive_audio) || it.type == msg_type::data_amf0;
         if (wanted) {
-            if (!src_->read(&buf_)) return finish();
+            rc = src_->read(&buf_);
+            if (rc == Rc::again) return;
+            if (rc != Rc::ok) return finish();
             if (!send(it.type, it.ts, buf_.data(), it.size)) return arm(20);
             last_ts_ = it.ts;
             spent += it.size;

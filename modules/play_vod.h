@@ -2,9 +2,10 @@
 // (play_buffer), from a start position (the keyframe at or before it), for an optional
 // duration, with pause and seek. The file format is behind a VodSource (FLV tags, MP4
 // samples) that yields RTMP message bodies one at a time; the player paces them. File
-// reads are pread()s bounded per loop iteration (a byte and item budget), and continue
-// from a timer, so a large file on a slow disk never holds up the live streams of the
-// worker. Each player has its own fd, position and one-message read buffer; the file is
+// reads are bounded per loop iteration (a byte and item budget) and never wait for the
+// disk on the worker's thread (what is not in memory is read by the helper thread, and
+// the player goes on when it is in), so a large file on a slow disk never holds up the
+// live streams of the worker. Each player has its own fd, position and one-message read buffer; the file is
 // never loaded whole, and the players of one MP4 file share its parsed sample index.
 // Owned by the play module through NetStream::ctx[play]; dies when the stream ends.
 #pragma once
@@ -22,6 +23,7 @@
 #include "core/rc.h"
 #include "core/timer.h"
 #include "core/unique_fd.h"
+#include "modules/vod_file.h"
 #include "rtmp/session.h"
 
 namespace strom::mod {
@@ -61,21 +63,26 @@ struct VodItem {
     uint32_t size = 0;
 };
 
-// A file format as the player sees it: a cursor over messages.
+// A file format as the player sees it: a cursor over messages. Its file reads never wait
+// for the disk (modules/vod_file.h): Rc::again means "not in memory yet", and the waiter
+// given to attach() is told when the call can be made again.
 class VodSource {
 public:
     virtual ~VodSource() = default;
-    // Reads what the file starts with (FLV head, MP4 index). Rc::error with *why.
+    virtual void attach(EventLoop* loop, VodFileWaiter* w) = 0;
+    virtual bool waiting() const = 0;   // a read is in flight: wait for the waiter
+    // Reads what the file starts with (FLV head; an MP4 index is given). Rc::error with *why.
     virtual Rc open(const char** why) = 0;
     virtual const VodHeaders& headers() const = 0;
     // Moves to the keyframe at or before target_ms (the first message for 0); *ts is its
     // time. Rc::again: more work to do (bounded per call), call again next iteration.
     virtual Rc seek(uint32_t target_ms, uint32_t* ts) = 0;
-    // The message at the cursor; false at the end of the file (or a cut-off message).
-    virtual bool peek(VodItem* it) = 0;
+    // The message at the cursor: Rc::ok, or Rc::done at the end of the file (or a
+    // cut-off message), or Rc::again.
+    virtual Rc peek(VodItem* it) = 0;
     // Its body (peek() first, VodItem::size bytes) into the start of *buf, which only
-    // grows (no zero-filling per message); false on a read error.
-    virtual bool read(std::vector<uint8_t>* buf) = 0;
+    // grows (no zero-filling per message): Rc::ok, Rc::again, or Rc::error.
+    virtual Rc read(std::vector<uint8_t>* buf) = 0;
     virtual void next() = 0;
 };
 
@@ -122,21 +129,21 @@ void mp4_index_cancel(Mp4IndexWaiter* w);
 VodHeaders mp4_headers(const Mp4Index& idx);
 size_t mp4_message_header(const Mp4Index& idx, uint8_t type, bool key, int32_t cts, uint8_t out[8]);
 
-class VodPlayer final : public rtmp::PlayControl {
+class VodPlayer final : public rtmp::PlayControl, VodFileWaiter {
 public:
+    // src has been opened.
     VodPlayer(rtmp::Session& s, rtmp::NetStream& ns, std::unique_ptr<VodSource> src, uint64_t lead_ms);
     ~VodPlayer();
     VodPlayer(const VodPlayer&) = delete;
     VodPlayer& operator=(const VodPlayer&) = delete;
 
-    // Reads the head of the file. Rc::error with *why when it cannot be played.
-    Rc open(const char** why) { return src_->open(why); }
     // Starts at start_ms (< 0: the beginning) for duration_ms (< 0: to the end).
     void start(double start_ms, double duration_ms);
     double duration_s() const { return src_->headers().duration_s; }
 
     void pause(rtmp::Session& s, rtmp::NetStream& ns, bool paused, double ms) override;
     Rc seek(rtmp::Session& s, rtmp::NetStream& ns, double ms) override;
+    void file_ready() override { arm(0); }
 
 private:
     enum class State : uint8_t { idle, seeking, playing, done };

@@ -129,8 +129,8 @@ TEST_F(VodMp4, ARecordingPlaysBackAsTheMessagesThatWentIn)
     uint32_t video = 0, audio = 0, last = 0;
     VodItem it;
     Bytes body;
-    while (src->peek(&it)) {
-        ASSERT_TRUE(src->read(&body));
+    while (src->peek(&it) == Rc::ok) {
+        ASSERT_EQ(src->read(&body), Rc::ok);
         ASSERT_GE(body.size(), it.size);
         body.resize(it.size);
         EXPECT_GE(it.ts, last);
@@ -166,9 +166,9 @@ TEST_F(VodMp4, SeekGoesToTheKeyframeAtOrBeforeThePosition)
         ASSERT_EQ(src->seek(c.target, &ts), Rc::ok);
         EXPECT_EQ(ts, c.key_ts) << c.target;
         VodItem it;
-        ASSERT_TRUE(src->peek(&it));
+        ASSERT_EQ(src->peek(&it), Rc::ok);
         Bytes body;
-        ASSERT_TRUE(src->read(&body));
+        ASSERT_EQ(src->read(&body), Rc::ok);
         body.resize(it.size);
         EXPECT_EQ(it.type, 9);
         EXPECT_EQ(it.ts, c.key_ts);
@@ -182,8 +182,8 @@ TEST_F(VodMp4, ACrashedFragmentedRecordingPlaysItsCompleteFragments)
     uint32_t video = 0;
     VodItem it;
     Bytes body;
-    while (src->peek(&it)) {
-        ASSERT_TRUE(src->read(&body));
+    while (src->peek(&it) == Rc::ok) {
+        ASSERT_EQ(src->read(&body), Rc::ok);
         video += it.type == 9;
         src->next();
     }
