@@ -76,6 +76,7 @@ public:
     void cancel(Mp4IndexWaiter* w)
     {
         for (auto& [key, job] : pending_) std::erase(job->waiters, w);
+        if (finishing_) std::erase(finishing_->waiters, w);
     }
 
     static void remember(const FileKey& key, const std::shared_ptr<const Mp4Index>& idx)
@@ -118,14 +119,17 @@ private:
             remember(job->key, idx);
         }
         // A waiter may cancel another (or itself) from its callback: take them one by one.
+        finishing_ = job.get();
         while (!job->waiters.empty()) {
             Mp4IndexWaiter* w = job->waiters.back();
             job->waiters.pop_back();
             w->index_ready(idx, job->why);
         }
+        finishing_ = nullptr;
     }
 
     std::map<FileKey, std::unique_ptr<Job>> pending_;
+    Job* finishing_ = nullptr;   // out of pending_, telling its waiters
 };
 
 constexpr uint8_t kAacHeader = 0xaf;   // AAC, 44 kHz, 16 bit, stereo (the flags FLV always has)

@@ -204,9 +204,15 @@ public:
 
     Rc peek(VodItem* it) override
     {
-        Rc rc = read_head(pos_, &cur_);
-        if (rc == Rc::again) return rc;
-        if (rc != Rc::ok) return Rc::done;
+        // The header is kept: a body that misses memory is read from its own offset, and
+        // reading the header again then would miss again (a tag larger than the window
+        // would never be sent).
+        if (cur_at_ != pos_) {
+            Rc rc = read_head(pos_, &cur_);
+            if (rc == Rc::again) return rc;
+            if (rc != Rc::ok) return Rc::done;
+            cur_at_ = pos_;
+        }
         it->type = cur_.type;
         it->ts = cur_.ts;
         it->size = cur_.size;
@@ -255,7 +261,8 @@ private:
     FlvFileInfo info_;
     VodHeaders headers_;
     uint64_t pos_ = 0;        // the tag at the cursor
-    TagHead cur_;             // its header (peek)
+    TagHead cur_;             // the header of the tag at cur_at_ (peek)
+    uint64_t cur_at_ = UINT64_MAX;
     bool scanning_ = false;
     uint32_t scan_target_ = 0;
     uint64_t scan_ = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -34,7 +35,8 @@ ssize_t pread_full(int fd, uint8_t* p, size_t n, uint64_t off)
 // The helper's read of one window. It has its own dup of the fd and its own buffer, so
 // that the player may go away while it runs: then `owner` is null and done() drops it.
 struct VodFile::Job final : HelperJob {
-    VodFile* owner = nullptr;   // loop thread only
+    VodFile* owner = nullptr;          // loop thread only
+    std::atomic<bool> gone{false};     // the owner died: skip the read if it has not begun
     UniqueFd fd;
     uint64_t off = 0;
     size_t len = 0;
@@ -43,6 +45,7 @@ struct VodFile::Job final : HelperJob {
 
     void run() override
     {
+        if (gone.load(std::memory_order_relaxed)) return;
         if (buf.size() < len) buf.resize(len);
         got = pread_full(fd.get(), buf.data(), len, off);
     }
@@ -68,7 +71,10 @@ struct VodFile::Job final : HelperJob {
 
 VodFile::~VodFile()
 {
-    if (job_) job_->owner = nullptr;
+    if (job_) {
+        job_->owner = nullptr;
+        job_->gone.store(true, std::memory_order_relaxed);
+    }
 }
 
 Rc VodFile::read(uint64_t off, uint8_t* p, size_t n)
@@ -102,7 +108,13 @@ Rc VodFile::fetch(uint64_t off, uint8_t* p, size_t n)
     job->off = off;
     job->len = size_t(std::min<uint64_t>(std::max(n, kWindow), size_ - off));
     job->buf = std::move(spare_);
-    if (!job->fd || helper_submit(*loop_, job) != Rc::ok) {
+    if (!job->fd) {   // out of fds: the player ends rather than the worker waiting
+        spare_ = std::move(job->buf);
+        delete job;
+        STROM_LOG(error, 0, "vod read: dup() failed (%d: %s)", errno, strerror(errno));
+        return Rc::error;
+    }
+    if (helper_submit(*loop_, job) != Rc::ok) {
         spare_ = std::move(job->buf);
         delete job;
         loop_ = nullptr;   // no helper: from now on this file is read in the worker

@@ -57,6 +57,23 @@ def big_flv():
     return path
 
 
+def big_tags_flv():
+    """1 s of 10 fps noise, almost lossless: every video tag is larger than the 256 KiB the
+    server reads ahead at a time (~300 KB); alone in its directory, made once per run."""
+    path = _big.get("tags")
+    if path and os.path.exists(path):
+        return path
+    d = tempfile.mkdtemp(prefix="strom-slowdisk-tags-")
+    atexit.register(shutil.rmtree, d, True)
+    path = os.path.join(d, "tags.flv")
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc=size=640x360:rate=10,noise=alls=60:allf=t", "-t", "1",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "5", "-g", "5", "-pix_fmt", "yuv420p",
+                    "-f", "flv", path], check=True, timeout=120)
+    _big["tags"] = path
+    return path
+
+
 class Player(threading.Thread):
     """A raw RTMP player in its own thread: plays APP/NAME and notes the wall-clock
     (monotonic) arrival and the timestamp of every video message."""
@@ -188,6 +205,26 @@ class SlowDiskVodTest(ServerTest):
         self.assertGreaterEqual(len(vod.video), 60, report)
         # (b) the live stream on the same worker never waited for the disk
         self.assertLess(gap, MAX_GAP, report)
+
+    def test_tags_larger_than_the_read_ahead_play_from_a_slow_disk(self):
+        # On FUSE every read that is not in the read-ahead window goes to the helper; a tag
+        # whose body does not fit in the window that holds its header must still be sent.
+        if not have("ffmpeg"):
+            raise unittest.SkipTest("ffmpeg not installed")
+        media = big_tags_flv()
+        fs = mount_slowfs(self, os.path.dirname(media), 0.05)
+        srv = self.server(CONF % fs.mountpoint, workers=1).start()
+        fs.drop_cache("tags.flv")
+        vod = Player(srv.port, "vod", "tags")
+        try:
+            vod.start()
+            # the sequence header and the 10 frames, then the end of the file
+            wait_for(lambda: len(vod.video) >= 11, 30, what="the 10 video tags of ~300 KB")
+            wait_for(lambda: 'vod "tags" complete' in srv.error_log(), 10, what="the end of the file")
+        finally:
+            vod.stop()
+        self.assertIsNone(vod.error, vod.error)
+        self.assertGreater(vod.media_bytes, 8 * 256 * 1024)
 
 
 if __name__ == "__main__":
