@@ -136,3 +136,19 @@ class MessageReader:
             if st[2] == 1:
                 self.chunk_size = struct.unpack(">I", payload[:4])[0] & 0x7FFFFFFF
             return st[2], st[3], st[0], payload
+
+
+def open_play(raw, port, app, name):
+    """On a fresh RawRtmp: handshake, connect to `app`, createStream and play `name`.
+    Returns (MessageReader, the stream id)."""
+    raw.handshake()
+    raw.connect(app=app, port=port)
+    r = MessageReader(raw)
+    raw.command("createStream", 2, amf_null())
+    while True:
+        mtype, _, _, body = r.next()
+        if mtype == 20 and body.startswith(amf_str("_result") + amf_num(2)):
+            msid = int(struct.unpack(">d", body[-8:])[0])
+            break
+    raw.command("play", 0, amf_null(), amf_str(name), msid=msid, csid=8)
+    return r, msid

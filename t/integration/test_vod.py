@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from rtmp_raw import MessageReader, RawRtmp, amf_bool, amf_null, amf_num, amf_str
+from rtmp_raw import RawRtmp, amf_bool, amf_null, amf_num, amf_str, open_play
 from strom_harness import ServerTest, binary, ffprobe_streams, have, make_flv
 
 CONF = """
@@ -325,16 +325,7 @@ class SeekPauseTest(VodBase):
 
     def open_play(self, srv, name):
         c = RawRtmp(srv.port, timeout=10)
-        c.handshake()
-        c.connect(app="vod", port=srv.port)
-        r = MessageReader(c)
-        c.command("createStream", 2, amf_null())
-        while True:
-            mtype, _, _, body = r.next()
-            if mtype == 20 and body.startswith(amf_str("_result") + amf_num(2)):
-                msid = int(struct.unpack(">d", body[-8:])[0])
-                break
-        c.command("play", 0, amf_null(), amf_str(name), msid=msid, csid=8)
+        r, msid = open_play(c, srv.port, "vod", name)
         return c, r, msid
 
     @staticmethod

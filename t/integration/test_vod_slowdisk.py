@@ -6,7 +6,6 @@ import atexit
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ import threading
 import time
 import unittest
 
-from rtmp_raw import MessageReader, RawRtmp, amf_null, amf_num, amf_str
+from rtmp_raw import RawRtmp, open_play
 from slowfs import mount_slowfs
 from strom_harness import ServerTest, have, make_flv, wait_for
 
@@ -34,44 +33,40 @@ MAX_GAP = 0.7        # the live stream (30 fps) may pause at most this long (a w
                      # waits for the disk pauses it DELAY at least)
 VOD_MEDIA_MS = 3000  # the VOD player plays this much media (~1 MB: at least 8 slow reads)
 
-_big = {}
+_made = {}
+
+
+def made_once(name, ffmpeg_args):
+    """NAME made by ffmpeg with these arguments, alone in its own directory (the slow
+    mount mirrors it), once per run and removed at exit."""
+    path = _made.get(name)
+    if path and os.path.exists(path):
+        return path
+    d = tempfile.mkdtemp(prefix="strom-slowdisk-")
+    atexit.register(shutil.rmtree, d, True)
+    path = os.path.join(d, name)
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y"] + ffmpeg_args + ["-f", "flv", path],
+                   check=True, timeout=120)
+    _made[name] = path
+    return path
 
 
 def big_flv():
-    """~21 MB, 60 s FLV (640x360 H.264 at a constant 2.8 Mbit/s, filler included, + AAC)
-    alone in its directory; made once per run."""
-    path = _big.get("path")
-    if path and os.path.exists(path):
-        return path
-    d = tempfile.mkdtemp(prefix="strom-slowdisk-media-")
-    atexit.register(shutil.rmtree, d, True)
-    path = os.path.join(d, "big.flv")
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
-                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "60",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p",
-                    "-b:v", "2800k", "-minrate", "2800k", "-maxrate", "2800k", "-bufsize", "1400k",
-                    "-x264-params", "nal-hrd=cbr", "-c:a", "aac", "-b:a", "64k", "-f", "flv", path],
-                   check=True, timeout=120)
-    _big["path"] = path
-    return path
+    """~21 MB, 60 s FLV (640x360 H.264 at a constant 2.8 Mbit/s, filler included, + AAC)."""
+    return made_once("big.flv", [
+        "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "60",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p",
+        "-b:v", "2800k", "-minrate", "2800k", "-maxrate", "2800k", "-bufsize", "1400k",
+        "-x264-params", "nal-hrd=cbr", "-c:a", "aac", "-b:a", "64k"])
 
 
 def big_tags_flv():
     """1 s of 10 fps noise, almost lossless: every video tag is larger than the 256 KiB the
-    server reads ahead at a time (~300 KB); alone in its directory, made once per run."""
-    path = _big.get("tags")
-    if path and os.path.exists(path):
-        return path
-    d = tempfile.mkdtemp(prefix="strom-slowdisk-tags-")
-    atexit.register(shutil.rmtree, d, True)
-    path = os.path.join(d, "tags.flv")
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc=size=640x360:rate=10,noise=alls=60:allf=t", "-t", "1",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "5", "-g", "5", "-pix_fmt", "yuv420p",
-                    "-f", "flv", path], check=True, timeout=120)
-    _big["tags"] = path
-    return path
+    server reads ahead at a time (~300 KB)."""
+    return made_once("tags.flv", [
+        "-f", "lavfi", "-i", "testsrc=size=640x360:rate=10,noise=alls=60:allf=t", "-t", "1",
+        "-c:v", "libx264", "-preset", "ultrafast", "-qp", "5", "-g", "5", "-pix_fmt", "yuv420p"])
 
 
 class Player(threading.Thread):
@@ -91,16 +86,7 @@ class Player(threading.Thread):
     def run(self):
         c = self.c
         try:
-            c.handshake()
-            c.connect(app=self.app, port=self.port)
-            r = MessageReader(c)
-            c.command("createStream", 2, amf_null())
-            while True:
-                mtype, _, _, body = r.next()
-                if mtype == 20 and body.startswith(amf_str("_result") + amf_num(2)):
-                    msid = int(struct.unpack(">d", body[-8:])[0])
-                    break
-            c.command("play", 0, amf_null(), amf_str(self.name), msid=msid, csid=8)
+            r, _ = open_play(c, self.port, self.app, self.name)
             self.playing.set()
             while True:
                 mtype, _, ts, body = r.next()
