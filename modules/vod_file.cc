@@ -56,8 +56,7 @@ struct VodFile::Job final : HelperJob {
         if (f) {
             f->job_ = nullptr;
             if (got == ssize_t(len)) {
-                f->spare_.swap(f->win_);
-                f->win_.swap(buf);
+                f->win_.swap(buf);   // the old window goes with the job
                 f->win_off_ = off;
                 f->win_len_ = len;
             } else {
@@ -91,7 +90,14 @@ Rc VodFile::read(uint64_t off, uint8_t* p, size_t n)
         // Served by the page cache, or EAGAIN (a short count: only part of it is there).
         iovec iov{p, n};
         ssize_t r = ::preadv2(fd_.get(), &iov, 1, off_t(off), RWF_NOWAIT);
-        if (r == ssize_t(n)) return Rc::ok;
+        if (r == ssize_t(n)) {
+            // The page cache serves this player again: it holds no window meanwhile.
+            if (win_len_ && off >= win_off_ + win_len_) {
+                std::vector<uint8_t>().swap(win_);
+                win_len_ = 0;
+            }
+            return Rc::ok;
+        }
         if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)) {
             nowait_ = false;   // this file system cannot say: every miss goes to the helper
         } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
@@ -107,15 +113,12 @@ Rc VodFile::fetch(uint64_t off, uint8_t* p, size_t n)
     job->fd.reset(fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
     job->off = off;
     job->len = size_t(std::min<uint64_t>(std::max(n, kWindow), size_ - off));
-    job->buf = std::move(spare_);
     if (!job->fd) {   // out of fds: the player ends rather than the worker waiting
-        spare_ = std::move(job->buf);
         delete job;
         STROM_LOG(error, 0, "vod read: dup() failed (%d: %s)", errno, strerror(errno));
         return Rc::error;
     }
     if (helper_submit(*loop_, job) != Rc::ok) {
-        spare_ = std::move(job->buf);
         delete job;
         loop_ = nullptr;   // no helper: from now on this file is read in the worker
         return pread_full(fd_.get(), p, n, off) == ssize_t(n) ? Rc::ok : Rc::error;

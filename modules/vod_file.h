@@ -58,10 +58,11 @@ private:
     Job* job_ = nullptr;         // the helper's read in flight
     bool nowait_ = true;         // the file system answers RWF_NOWAIT
     bool failed_ = false;        // the helper's read failed: so does every later read
-    std::vector<uint8_t> win_;   // bytes [win_off_, win_off_ + win_len_) of the file
+    // Bytes [win_off_, win_off_ + win_len_) of the file, the last helper read: held only
+    // while this player's reads miss the page cache (the helper allocates the next one).
+    std::vector<uint8_t> win_;
     uint64_t win_off_ = 0;
     size_t win_len_ = 0;
-    std::vector<uint8_t> spare_;   // the next job's buffer (the two swap: no allocation per read)
 };
 
 }  // namespace strom::mod
