@@ -216,6 +216,7 @@ RelayPull LiveModule::relay_pull(Session& s, const std::string& name, const Rela
         return RelayPull::failed;
     }
     st->set_pull(p);
+    st->set_relay(t, s.loop());
     return RelayPull::started;
 }
 

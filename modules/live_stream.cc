@@ -19,6 +19,8 @@ constexpr uint32_t kCsidData = 5;
 constexpr uint32_t kCsidAudio = 6;
 constexpr uint32_t kCsidVideo = 7;
 constexpr uint8_t kTagMedia = 1;
+constexpr uint64_t kRelayAgainMs = 1000;   // after a relayed stream ended
+constexpr uint64_t kRelayRetryMs = 3000;   // after a pull again failed (nginx-rtmp's pull_reconnect)
 }  // namespace
 
 LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size)
@@ -58,21 +60,48 @@ void LiveStream::on_lookup(Timer& t)
     auto* st = static_cast<LiveStream*>(t.arg);
     if (st->publisher_ || st->pull_ || st->live_players_ == 0) return;
     st->module_.try_pull(*st, *st->loop_);
+    if (!st->publisher_ && !st->pull_ && st->relay_ && st->loop_->now() >= st->relay_retry_at_) {
+        st->pull_relay_again();
+    }
     if (!st->publisher_ && !st->pull_) st->loop_->add_timer(t, 1000);
+}
+
+void LiveStream::set_relay(const RelayTarget& t, EventLoop& loop)
+{
+    relay_ = std::make_unique<RelayTarget>(t);
+    relay_ran_ = false;
+    loop_ = &loop;
+}
+
+void LiveStream::pull_relay_again()
+{
+    const char* err = "";
+    LivePull* p = LivePull::start_remote(*this, *relay_, &err);
+    if (!p) {
+        STROM_LOG(info, 0, "relay pull of \"%s\" from %s failed again: %s", key_.c_str(), relay_->url().c_str(), err);
+        relay_retry_at_ = loop_->now() + kRelayRetryMs;
+        return;
+    }
+    STROM_LOG(info, 0, "relay pull of \"%s\" from %s: pulling again for %zu waiting players", key_.c_str(),
+              relay_->url().c_str(), live_players_);
+    set_pull(p);
 }
 
 bool LiveStream::pull_closed(LivePull* p)
 {
     if (pull_ != p) return false;
     pull_ = nullptr;
+    if (p->remote() && p->ready()) relay_ran_ = true;
     if (publisher_ && publisher_ == p->session()) {
         detach_publisher();
-    } else if (p->remote() && !p->ready()) {
+    } else if (p->remote() && !p->ready() && !relay_ran_) {
         // Another server never started the stream (refused, unreachable): its players
         // would wait for nothing. They are not told where it was (an edge may hide its
         // origin); the log line of the pull names it.
         fail_players("Relay failed.");
+        relay_.reset();
     }
+    if (p->remote() && relay_ && loop_) relay_retry_at_ = loop_->now() + (p->ready() ? kRelayAgainMs : kRelayRetryMs);
     if (live_players_ > 0 && loop_) arm_lookup(*loop_);
     return true;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "core/event_loop.h"
 #include "core/timer.h"
 #include "modules/live_module.h"
+#include "modules/relay_target.h"
 #include "rtmp/session.h"
 
 namespace strom::mod {
@@ -72,6 +74,10 @@ public:
     LiveModule& module() { return module_; }
     // Players wait for a publisher that may appear on another worker: look again later.
     void arm_lookup(EventLoop& loop);
+    // The other server this stream is relayed from (notify_relay_redirect). Once a pull
+    // from it has started, its end (the remote stream ended, the connection dropped) is
+    // followed by pulls again while players wait, as nginx-rtmp's pull_reconnect.
+    void set_relay(const RelayTarget& t, EventLoop& loop);
     const std::string& app() const { return app_; }
     const std::string& name() const { return name_; }
     void add_player(LivePlayer* p);
@@ -95,6 +101,7 @@ private:
     static void on_merge_flush(Timer& t);
     void stop_pushes();
     void fail_players(const std::string& why);
+    void pull_relay_again();
 
     LiveModule& module_;
     std::string key_;
@@ -102,6 +109,9 @@ private:
     std::string name_;
     EventLoop* loop_ = nullptr;
     class LivePull* pull_ = nullptr;
+    std::unique_ptr<RelayTarget> relay_;   // pulled again while players wait
+    bool relay_ran_ = false;               // a pull from relay_ has started
+    uint64_t relay_retry_at_ = 0;          // loop time of the next attempt
     std::vector<class LivePush*> pushes_;
     Timer lookup_timer_;
     const LiveConf* conf_;

@@ -365,7 +365,7 @@ class RelayRedirectTest(NotifyBase):
                  "ended: pull no longer needed" in edge.error_log(), 10, what="the pull to end")
         wait_for(lambda: 'play stop "live/src"' in origin.error_log(), 10, what="origin play stop")
 
-    def test_play_relay_ends_when_the_origin_stream_ends(self):
+    def test_play_relay_ends_with_the_origin_stream_and_resumes_with_it(self):
         origin = self.origin()
         pub = self.publish(origin.url("live/src"))
         wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
@@ -386,6 +386,14 @@ class RelayRedirectTest(NotifyBase):
         self.assertIn('relay pull of "live/x" from rtmp://127.0.0.1:%d/live/src ended' % origin.port,
                       edge.error_log())
         self.assertNotIn('play stop "live/x"', edge.error_log())
+        # The edge pulls again while its player waits (the origin keeps that play waiting
+        # for a publisher); when the origin's stream is back, so is the player's.
+        wait_for(lambda: "pulling again for 1 waiting players" in edge.error_log(), 10, what="a new pull")
+        size = os.path.getsize(out)
+        self.publish(origin.url("live/src"))
+        wait_for(lambda: os.path.getsize(out) > size + 20000, 20, what="the player to get the new stream")
+        self.assertEqual(edge.error_log().count('relay pull of "live/x" from rtmp://127.0.0.1:%d/live/src started'
+                                                % origin.port), 2)
 
     def test_play_relay_resolves_a_host_name(self):
         host = socket.gethostname()
