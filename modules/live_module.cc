@@ -208,7 +208,7 @@ RelayPull LiveModule::relay_pull(Session& s, const std::string& name, const Rela
     bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
     LiveStream* st = find(key);
     if ((st && st->has_publisher() && !st->pulling()) || elsewhere) return RelayPull::local;
-    if (st && st->pulling()) return RelayPull::joined;
+    if (st && (st->pulling() || st->relay_waiting())) return RelayPull::joined;
     st = &get_or_create(s, key, lc);
     LivePull* p = LivePull::start_remote(*st, t, err);
     if (!p) {

@@ -149,6 +149,7 @@ void LivePull::on_stream_eof(Session& s)
 void LivePull::on_media(Session&, rtmp::Message& m)
 {
     if (!ready_) return;
+    fed_ = true;
     rtmp::MediaMsg mm{&m};
     if (m.type == rtmp::msg_type::video) {
         mm.is_video = true;
@@ -179,8 +180,11 @@ void LivePull::on_close(Session&, const char* reason)
 void LivePull::ended(const char* reason)
 {
     uint64_t id = s_ ? s_->id() : 0;
-    STROM_LOG(info, id, "%s of \"%s\" from %s ended: %s", remote_ ? "relay pull" : "pull",
-              st_->key().c_str(), source_.c_str(), reason);
+    LogLevel lvl = quiet_ ? LogLevel::debug : LogLevel::info;
+    if (Log::enabled(lvl)) {
+        Log::write(lvl, id, "%s of \"%s\" from %s ended: %s", remote_ ? "relay pull" : "pull",
+                   st_->key().c_str(), source_.c_str(), reason);
+    }
     LiveStream* st = st_;
     if (st->pull_closed(this)) st->module().release_if_unused(st);
     s_ = nullptr;

@@ -33,6 +33,11 @@ public:
     rtmp::Session* session() const { return s_; }
     bool remote() const { return remote_; }
     bool ready() const { return ready_; }
+    // Media came through it (a Play.Start alone does not count: a server may accept the
+    // play and then refuse).
+    bool fed() const { return fed_; }
+    // Its end is logged at debug (a relay tried again and again while an origin is down).
+    void set_quiet() { quiet_ = true; }
     const std::string& source() const { return source_; }
 
     void on_ready(rtmp::Session& s) override;
@@ -55,6 +60,8 @@ private:
     std::string source_;  // for logs: "worker 1234" or rtmp://host:port/app/name
     bool remote_ = false;
     bool ready_ = false;
+    bool fed_ = false;
+    bool quiet_ = false;
 };
 
 // The abstract Unix socket address of a worker's internal listener for server block

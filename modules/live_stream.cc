@@ -19,8 +19,9 @@ constexpr uint32_t kCsidData = 5;
 constexpr uint32_t kCsidAudio = 6;
 constexpr uint32_t kCsidVideo = 7;
 constexpr uint8_t kTagMedia = 1;
-constexpr uint64_t kRelayAgainMs = 1000;   // after a relayed stream ended
-constexpr uint64_t kRelayRetryMs = 3000;   // after a pull again failed (nginx-rtmp's pull_reconnect)
+constexpr uint64_t kRelayAgainMs = 1000;      // after a relayed stream ended
+constexpr uint64_t kRelayRetryMs = 3000;      // after an attempt brought nothing (nginx-rtmp's pull_reconnect),
+constexpr uint64_t kRelayRetryMaxMs = 30000;  // doubling up to this
 }  // namespace
 
 LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size)
@@ -70,38 +71,61 @@ void LiveStream::set_relay(const RelayTarget& t, EventLoop& loop)
 {
     relay_ = std::make_unique<RelayTarget>(t);
     relay_ran_ = false;
+    relay_failures_ = 0;
     loop_ = &loop;
 }
 
 void LiveStream::pull_relay_again()
 {
+    // The first attempt after the stream ran is logged; attempts that follow a failure,
+    // while the origin stays down, only at debug.
+    LogLevel lvl = relay_failures_ ? LogLevel::debug : LogLevel::info;
     const char* err = "";
     LivePull* p = LivePull::start_remote(*this, *relay_, &err);
     if (!p) {
-        STROM_LOG(info, 0, "relay pull of \"%s\" from %s failed again: %s", key_.c_str(), relay_->url().c_str(), err);
-        relay_retry_at_ = loop_->now() + kRelayRetryMs;
+        if (Log::enabled(lvl)) {
+            Log::write(lvl, 0, "relay pull of \"%s\" from %s failed again: %s", key_.c_str(), relay_->url().c_str(), err);
+        }
+        ++relay_failures_;
+        relay_retry_at_ = loop_->now() + retry_delay();
         return;
     }
-    STROM_LOG(info, 0, "relay pull of \"%s\" from %s: pulling again for %zu waiting players", key_.c_str(),
-              relay_->url().c_str(), live_players_);
+    if (Log::enabled(lvl)) {
+        Log::write(lvl, 0, "relay pull of \"%s\" from %s: pulling again for %zu waiting players", key_.c_str(),
+                   relay_->url().c_str(), live_players_);
+    }
+    if (relay_failures_) p->set_quiet();
     set_pull(p);
+}
+
+uint64_t LiveStream::retry_delay() const
+{
+    unsigned n = relay_failures_ ? relay_failures_ - 1 : 0;
+    uint64_t ms = kRelayRetryMs << (n < 4 ? n : 4);
+    return ms < kRelayRetryMaxMs ? ms : kRelayRetryMaxMs;
 }
 
 bool LiveStream::pull_closed(LivePull* p)
 {
     if (pull_ != p) return false;
     pull_ = nullptr;
-    if (p->remote() && p->ready()) relay_ran_ = true;
-    if (publisher_ && publisher_ == p->session()) {
-        detach_publisher();
-    } else if (p->remote() && !p->ready() && !relay_ran_) {
-        // Another server never started the stream (refused, unreachable): its players
-        // would wait for nothing. They are not told where it was (an edge may hide its
-        // origin); the log line of the pull names it.
+    if (p->remote() && p->fed()) {
+        relay_ran_ = true;
+        relay_failures_ = 0;
+    }
+    bool failed_first = p->remote() && !p->fed() && !relay_ran_;
+    if (publisher_ && publisher_ == p->session()) detach_publisher();
+    if (failed_first) {
+        // Another server never gave the stream (refused, unreachable, or accepted and
+        // then refused): its players would wait for nothing. They are not told where it
+        // was (an edge may hide its origin); the log line of the pull names it.
         fail_players("Relay failed.");
         relay_.reset();
     }
-    if (p->remote() && relay_ && loop_) relay_retry_at_ = loop_->now() + (p->ready() ? kRelayAgainMs : kRelayRetryMs);
+    if (p->remote() && relay_ && loop_) {
+        if (!p->fed()) ++relay_failures_;
+        relay_retry_at_ = loop_->now() + (p->fed() ? kRelayAgainMs : retry_delay());
+    }
     if (live_players_ > 0 && loop_) arm_lookup(*loop_);
     return true;
 }
@@ -157,6 +181,7 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
     publisher_ns_ = ns;
     loop_ = &s.loop();
     loop_->cancel_timer(lookup_timer_);
+    if (ns) relay_.reset();   // a local publisher replaces the relay, also when it leaves
     // A new publisher (a reconnecting encoder, a takeover) continues the timeline that
     // attached players already have: its first timestamp is mapped just past ours.
     rebase_pending_ = any_out_;

@@ -78,6 +78,8 @@ public:
     // from it has started, its end (the remote stream ended, the connection dropped) is
     // followed by pulls again while players wait, as nginx-rtmp's pull_reconnect.
     void set_relay(const RelayTarget& t, EventLoop& loop);
+    // Its relay has run and is being tried again: a new player waits for that.
+    bool relay_waiting() const { return relay_ && relay_ran_ && !pull_; }
     const std::string& app() const { return app_; }
     const std::string& name() const { return name_; }
     void add_player(LivePlayer* p);
@@ -102,6 +104,7 @@ private:
     void stop_pushes();
     void fail_players(const std::string& why);
     void pull_relay_again();
+    uint64_t retry_delay() const;
 
     LiveModule& module_;
     std::string key_;
@@ -110,7 +113,8 @@ private:
     EventLoop* loop_ = nullptr;
     class LivePull* pull_ = nullptr;
     std::unique_ptr<RelayTarget> relay_;   // pulled again while players wait
-    bool relay_ran_ = false;               // a pull from relay_ has started
+    bool relay_ran_ = false;               // media came from relay_ at least once
+    unsigned relay_failures_ = 0;          // attempts in a row that brought nothing
     uint64_t relay_retry_at_ = 0;          // loop time of the next attempt
     std::vector<class LivePush*> pushes_;
     Timer lookup_timer_;

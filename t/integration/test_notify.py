@@ -395,6 +395,38 @@ class RelayRedirectTest(NotifyBase):
         self.assertEqual(edge.error_log().count('relay pull of "live/x" from rtmp://127.0.0.1:%d/live/src started'
                                                 % origin.port), 2)
 
+    def test_a_player_joining_while_the_origin_is_down_waits_with_the_others(self):
+        origin = self.origin()
+        pub = self.publish(origin.url("live/src"))
+        wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        out = os.path.join(edge.prefix, "first.flv")
+        first = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
+                                  edge.url("live/x"), "-t", "60", "-c", "copy", "-f", "flv", out],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        self.procs.append(first)
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        # the origin goes away altogether: the edge's pull ends, its attempts are refused
+        pub.kill()
+        pub.wait()
+        origin.stop()
+        wait_for(lambda: 'relay pull of "live/x"' in edge.error_log() and "ended: " in edge.error_log(), 10,
+                 what="the pull to end")
+        # a second player, redirected to the same origin, waits with the first one
+        second = raw_play(edge.port, "x")
+        self.addCleanup(second.close)
+        wait_for(lambda: "is pulled already, joining" in edge.error_log(), 10, what="the join")
+        time.sleep(4)   # past the next attempts (refused)
+        self.assertIsNone(first.poll(), "the first player was dropped")
+        self.assertNotIn("relay failed", edge.error_log())
+        # the origin is back on its port: both get the stream again
+        again = self.server(ORIGIN_CONF, port=origin.port).start()
+        size = os.path.getsize(out)
+        self.publish(again.url("live/src"))
+        wait_for(lambda: os.path.getsize(out) > size + 20000, 40, what="the first player to get the stream")
+
     def test_play_relay_resolves_a_host_name(self):
         host = socket.gethostname()
         try:
