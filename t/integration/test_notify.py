@@ -344,6 +344,23 @@ class RelayRedirectTest(NotifyBase):
                 got.append(kind)
         return sorted(got)
 
+    def relayed_player(self, seconds):
+        """An origin publishing live/src, an edge relaying it as live/x, and ffmpeg playing
+        the edge for `seconds`, its output begun: (origin, publisher, edge, player, output)."""
+        origin = self.origin()
+        pub = self.publish(origin.url("live/src"))
+        wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
+        out = os.path.join(edge.prefix, "long.flv")
+        player = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
+                                   edge.url("live/x"), "-t", str(seconds), "-c", "copy", "-f", "flv", out],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.procs.append(player)
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        return origin, pub, edge, player, out
+
     def origin_publishing(self, origin, name="live/src"):
         self.publish(origin.url(name))
         wait_for(lambda: 'publish "%s" (live)' % name in origin.error_log(), 15, what="origin publish")
@@ -366,18 +383,7 @@ class RelayRedirectTest(NotifyBase):
         wait_for(lambda: 'play stop "live/src"' in origin.error_log(), 10, what="origin play stop")
 
     def test_play_relay_ends_with_the_origin_stream_and_resumes_with_it(self):
-        origin = self.origin()
-        pub = self.publish(origin.url("live/src"))
-        wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
-        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
-        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
-        out = os.path.join(edge.prefix, "long.flv")
-        player = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
-                                   edge.url("live/x"), "-t", "30", "-c", "copy", "-f", "flv", out],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        self.procs.append(player)
-        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        origin, pub, edge, player, out = self.relayed_player(30)
         pub.kill()
         pub.wait()
         # The origin keeps the connection (its player waits) but ends the stream: so does
@@ -396,18 +402,7 @@ class RelayRedirectTest(NotifyBase):
                                                 % origin.port), 2)
 
     def test_a_player_joining_while_the_origin_is_down_waits_with_the_others(self):
-        origin = self.origin()
-        pub = self.publish(origin.url("live/src"))
-        wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
-        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
-        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
-        out = os.path.join(edge.prefix, "first.flv")
-        first = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
-                                  edge.url("live/x"), "-t", "60", "-c", "copy", "-f", "flv", out],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        self.procs.append(first)
-        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        origin, pub, edge, first, out = self.relayed_player(60)
         # the origin goes away altogether: the edge's pull ends, its attempts are refused
         pub.kill()
         pub.wait()
@@ -551,17 +546,7 @@ class RelayRedirectTest(NotifyBase):
         self.assertIn('relay push of "live/y"', log)
 
     def test_graceful_stop_waits_for_the_relayed_player_then_exits(self):
-        origin = self.origin()
-        self.origin_publishing(origin)
-        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
-        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on;")
-        out = os.path.join(edge.prefix, "long.flv")
-        player = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i",
-                                   edge.url("live/x"), "-t", "30", "-c", "copy", "-f", "flv", out],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        self.procs.append(player)
-        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 20000, 15, what="player output")
+        origin, pub, edge, player, out = self.relayed_player(30)
         edge.signal(signal.SIGQUIT)
         wait_for(lambda: "gracefully shutting down, 2 connections open" in edge.error_log(), 10,
                  what="drain")
