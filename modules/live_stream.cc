@@ -20,7 +20,7 @@ constexpr uint32_t kCsidAudio = 6;
 constexpr uint32_t kCsidVideo = 7;
 constexpr uint8_t kTagMedia = 1;
 constexpr uint64_t kRelayAgainMs = 1000;      // after a relayed stream ended
-constexpr uint64_t kRelayRetryMs = 3000;      // after an attempt brought nothing (nginx-rtmp's pull_reconnect),
+constexpr uint64_t kRelayRetryMs = 3000;      // after an attempt brought nothing (nginx-rtmp's pull_reconnect)
 constexpr uint64_t kRelayRetryMaxMs = 30000;  // doubling up to this
 }  // namespace
 

@@ -187,29 +187,32 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || fstat(fd, &st) != 0) return s.reject(cmd, Status::play_failed);
     const char* why = "";
-    auto w = std::make_unique<PlayWait>();
-    w->s = &s;
-    w->cmd = &cmd;
-    w->next = next;
-    w->path = path;
+    auto suspend = [&](std::unique_ptr<PlayWait> w) {
+        w->s = &s;
+        w->cmd = &cmd;
+        w->next = next;
+        w->path = path;
+        s.ctx(size_t(index)) = w.release();
+        return Rc::again;
+    };
     if (!src && format == VodFormat::mp4 && !idx) {
         // The first player of a file waits (its chain suspended) while the helper thread
         // reads the index; this play runs again when it is ready.
+        auto w = std::make_unique<PlayWait>();
         Rc rc = mp4_index_async(s.loop(), fd, st, w.get(), &idx, &why);
-        if (rc == Rc::again) {
-            s.ctx(size_t(index)) = w.release();
-            return Rc::again;
-        }
+        if (rc == Rc::again) return suspend(std::move(w));
         if (rc != Rc::ok) return cannot_play(s, cmd, path, why);
     }
     if (!src) src = make_vod_source(format, std::move(file), st, std::move(idx));
-    // An FLV head that is not in memory is read by the helper thread meanwhile.
-    src->attach(&s.loop(), w.get());
+    // An FLV head that is not in memory is read by the helper thread meanwhile; the
+    // waiter is read when that read is done, so it can be named after open().
+    src->attach(&s.loop(), nullptr);
     Rc rc = src->open(&why);
     if (rc == Rc::again) {
+        auto w = std::make_unique<PlayWait>();
+        src->attach(&s.loop(), w.get());
         w->src = std::move(src);
-        s.ctx(size_t(index)) = w.release();
-        return Rc::again;
+        return suspend(std::move(w));
     }
     if (rc != Rc::ok) return cannot_play(s, cmd, path, why);
     auto* p = new VodPlayer(s, *ns, std::move(src), *pc.play_buffer);

@@ -115,38 +115,42 @@ void turn_until_idle(EventLoop& loop, int max_turns = 400)
 class RelayLookup : public ::testing::Test {
 protected:
     void SetUp() override { g_gai.reset(); }
+
+    // A lookup of `host` that glibc answers after `polls` polls (final_rc as set), turned
+    // until the Resolve has freed itself.
+    Answer lookup(const char* host, uint64_t timeout_ms, int polls)
+    {
+        g_gai.running_polls = polls;
+        Answer a;
+        const char* err = "";
+        EXPECT_NE(Resolve::start(loop_, host, 1935, timeout_ms, on_done, &a, &err), nullptr);
+        turn_until_idle(loop_);
+        return a;
+    }
+
+    EventLoop loop_;
 };
 
 }  // namespace
 
 TEST_F(RelayLookup, AnswerBeforeTheDeadlineCallsBackOnceAndFreesTheAnswer)
 {
-    EventLoop loop;
-    g_gai.running_polls = 2;
-    Answer a;
-    const char* err = "";
-    ASSERT_NE(Resolve::start(loop, "origin.example", 1935, 5000, on_done, &a, &err), nullptr);
-    turn_until_idle(loop);
+    Answer a = lookup("origin.example", 5000, 2);
     EXPECT_EQ(a.calls, 1);
     EXPECT_TRUE(a.addr);
     EXPECT_EQ(a.err, "");
-    EXPECT_EQ(loop.timer_count(), 0u);
+    EXPECT_EQ(loop_.timer_count(), 0u);
     EXPECT_EQ(g_gai.frees, g_gai.answers);
 }
 
 TEST_F(RelayLookup, TimedOutLookupCallsBackOnceThenWaitsForGlibcAndFreesItself)
 {
-    EventLoop loop;
-    g_gai.running_polls = 20;  // glibc goes on long after our deadline
-    Answer a;
-    const char* err = "";
-    ASSERT_NE(Resolve::start(loop, "slow.example", 1935, 0, on_done, &a, &err), nullptr);
-    turn_until_idle(loop);
+    Answer a = lookup("slow.example", 0, 20);   // glibc goes on long after our deadline
     EXPECT_EQ(a.calls, 1);
     EXPECT_EQ(a.err, "host name lookup timed out");
     EXPECT_FALSE(a.addr);
     EXPECT_TRUE(g_gai.done()) << "polled until glibc let go of the request";
-    EXPECT_EQ(loop.timer_count(), 0u);
+    EXPECT_EQ(loop_.timer_count(), 0u);
     EXPECT_EQ(g_gai.answers, 1);
     EXPECT_EQ(g_gai.frees, 1) << "the late answer is freed with the request";
 }
@@ -156,45 +160,34 @@ TEST_F(RelayLookup, LookupEndingJustAsItTimesOutIsStillFreed)
     // The poll sees EAI_INPROGRESS past the deadline; glibc finishes right after, before
     // the timeout path looks again. The request must not be orphaned (no timer, never
     // freed, its answer leaked).
-    EventLoop loop;
-    g_gai.running_polls = 1;
-    Answer a;
-    const char* err = "";
-    ASSERT_NE(Resolve::start(loop, "racy.example", 1935, 0, on_done, &a, &err), nullptr);
-    turn_until_idle(loop);
+    Answer a = lookup("racy.example", 0, 1);
     EXPECT_EQ(a.calls, 1);
     EXPECT_EQ(a.err, "host name lookup timed out");
-    EXPECT_EQ(loop.timer_count(), 0u);
+    EXPECT_EQ(loop_.timer_count(), 0u);
     EXPECT_EQ(g_gai.answers, 1);
     EXPECT_EQ(g_gai.frees, 1) << "the Resolve and glibc's answer leak";
 }
 
 TEST_F(RelayLookup, CancelWhileGlibcRunsNeverCallsBackAndFreesItselfLater)
 {
-    EventLoop loop;
     g_gai.running_polls = 10;
     Answer a;
     const char* err = "";
-    Resolve* r = Resolve::start(loop, "origin.example", 1935, 5000, on_done, &a, &err);
+    Resolve* r = Resolve::start(loop_, "origin.example", 1935, 5000, on_done, &a, &err);
     ASSERT_NE(r, nullptr);
-    (void)loop.run_once(10);
+    (void)loop_.run_once(10);
     r->cancel();   // the owner (a pull whose last player left) is gone from here on
-    turn_until_idle(loop);
+    turn_until_idle(loop_);
     EXPECT_EQ(a.calls, 0);
-    EXPECT_EQ(loop.timer_count(), 0u);
+    EXPECT_EQ(loop_.timer_count(), 0u);
     EXPECT_EQ(g_gai.frees, g_gai.answers);
 }
 
 TEST_F(RelayLookup, FailedLookupCallsBackWithTheReason)
 {
-    EventLoop loop;
-    g_gai.running_polls = 1;
     g_gai.final_rc = EAI_NONAME;
-    Answer a;
-    const char* err = "";
-    ASSERT_NE(Resolve::start(loop, "nx.example", 1935, 5000, on_done, &a, &err), nullptr);
-    turn_until_idle(loop);
+    Answer a = lookup("nx.example", 5000, 1);
     EXPECT_EQ(a.calls, 1);
     EXPECT_EQ(a.err, "host not found");
-    EXPECT_EQ(loop.timer_count(), 0u);
+    EXPECT_EQ(loop_.timer_count(), 0u);
 }
