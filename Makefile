@@ -5,7 +5,8 @@
 #   make unit            only the unit tests (ASan+UBSan)
 #   make fuzz            libFuzzer targets with clang, each run FUZZ_TIME seconds
 #   make run             build and run the server in the foreground with conf/strom.conf
-#   make check-layers    core/ must not include rtmp/ or modules/, rtmp/ not modules/
+#   make check-layers    core/ includes no other layer; media/ only core/; rtmp/ and http/
+#                        core/ and media/ (never each other); modules/ all but tools/
 #   make bench           t/bench (nginx-rtmp side by side)
 # O=dir puts every output under another directory (parallel work trees).
 
@@ -22,7 +23,7 @@ NOEXC    := -fno-exceptions -fno-rtti
 OPT      := -O2
 SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRCS  := $(filter-out core/main.cc,$(wildcard core/*.cc rtmp/*.cc modules/*.cc))
+LIB_SRCS  := $(filter-out core/main.cc,$(wildcard core/*.cc media/*.cc rtmp/*.cc http/*.cc modules/*.cc))
 MAIN_SRCS := core/main.cc
 TOOL_SRCS := $(wildcard tools/*.cc)
 UNIT_SRCS := $(wildcard t/unit/*_test.cc)
@@ -60,7 +61,7 @@ UNIT_BINS := $(patsubst t/unit/%_test.cc,$(O)/asan/t/%_test,$(UNIT_SRCS))
 TLIB_OBJS := $(patsubst %.cc,$(O)/asan/%.o,$(filter-out t/lib/fuzz_replay_main.cc,$(TLIB_SRCS)))
 REPLAY_BINS := $(patsubst %,$(O)/asan/fuzz/%_replay,$(FUZZ_NAMES))
 
-$(O)/asan/core/%.o $(O)/asan/rtmp/%.o $(O)/asan/modules/%.o $(O)/asan/tools/%.o: CXXEXTRA := $(NOEXC)
+$(O)/asan/core/%.o $(O)/asan/media/%.o $(O)/asan/rtmp/%.o $(O)/asan/http/%.o $(O)/asan/modules/%.o $(O)/asan/tools/%.o: CXXEXTRA := $(NOEXC)
 $(O)/asan/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(BASEFLAGS) $(SANFLAGS) $(CXXEXTRA) -MMD -MP -c $< -o $@
@@ -128,8 +129,10 @@ fuzz: $(FUZZ_BINS)
 
 # --- misc ---------------------------------------------------------------------------
 check-layers:
-	@bad=$$(grep -nE '#include +"(rtmp|modules|tools)/' core/*.h core/*.cc 2>/dev/null; \
-	        grep -nE '#include +"(modules|tools)/' rtmp/*.h rtmp/*.cc 2>/dev/null; \
+	@bad=$$(grep -nE '#include +"(media|rtmp|http|modules|tools)/' core/*.h core/*.cc 2>/dev/null; \
+	        grep -nE '#include +"(rtmp|http|modules|tools)/' media/*.h media/*.cc 2>/dev/null; \
+	        grep -nE '#include +"(http|modules|tools)/' rtmp/*.h rtmp/*.cc 2>/dev/null; \
+	        grep -nE '#include +"(rtmp|modules|tools)/' http/*.h http/*.cc 2>/dev/null; \
 	        grep -nE '#include +"tools/' modules/*.h modules/*.cc 2>/dev/null); \
 	if [ -n "$$bad" ]; then echo "layer violation:"; echo "$$bad"; exit 1; fi; \
 	echo "check-layers: ok"
