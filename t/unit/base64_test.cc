@@ -21,7 +21,9 @@ bool valid(std::string_view in)
 {
     std::string out = "keep";
     bool ok = base64_decode(in, &out);
-    if (!ok) EXPECT_EQ(out, "keep") << "a refused input must leave *out as it was";
+    if (!ok) {
+        EXPECT_EQ(out, "keep") << "a refused input must leave *out as it was";
+    }
     return ok;
 }
 
@@ -29,7 +31,9 @@ bool url_valid(std::string_view in)
 {
     std::string out = "keep";
     bool ok = base64url_decode(in, &out);
-    if (!ok) EXPECT_EQ(out, "keep");
+    if (!ok) {
+        EXPECT_EQ(out, "keep");
+    }
     return ok;
 }
 
@@ -110,18 +114,18 @@ TEST(Base64, RoundTripEveryLengthAndByte)
 
 TEST(Base64, StrictDecodeRefusesMalformedInput)
 {
-    EXPECT_FALSE(valid("Zg="));       // length not a multiple of 4
-    EXPECT_FALSE(valid("Zg"));        // padding missing
-    EXPECT_FALSE(valid("Z==="));      // too much padding
+    EXPECT_FALSE(valid("Zg="));   // length not a multiple of 4
+    EXPECT_FALSE(valid("Zg"));    // padding missing
+    EXPECT_FALSE(valid("Z==="));  // too much padding
     EXPECT_FALSE(valid("===="));
     EXPECT_FALSE(valid("Zg=a"));      // '=' in the middle
     EXPECT_FALSE(valid("Zg==Zm8="));  // padding before the end
     EXPECT_FALSE(valid("Zm 9v"));     // whitespace
     EXPECT_FALSE(valid("Zm9v\n"));
-    EXPECT_FALSE(valid("Zm9*"));      // outside the alphabet
+    EXPECT_FALSE(valid("Zm9*"));  // outside the alphabet
     EXPECT_FALSE(valid(std::string_view("Zm\0v", 4)));
-    EXPECT_FALSE(valid("Zh=="));      // leftover bits not zero (canonical is Zg==)
-    EXPECT_FALSE(valid("Zm9="));      // canonical is Zm8=
+    EXPECT_FALSE(valid("Zh=="));  // leftover bits not zero (canonical is Zg==)
+    EXPECT_FALSE(valid("Zm9="));  // canonical is Zm8=
     EXPECT_TRUE(valid("Zg=="));
 }
 
