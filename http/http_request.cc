@@ -428,60 +428,12 @@ Rc BodyDecoder::feed(const uint8_t* p, size_t n, size_t* used, std::string_view*
 // RFC 9112 7.1: chunk-size [chunk-ext] CRLF chunk-data CRLF ... last-chunk trailer CRLF.
 Rc BodyDecoder::on_chunk_byte(uint8_t c)
 {
-    bool in_size_line = state_ == State::size || state_ == State::ext_ws || state_ == State::ext;
-    if (in_size_line && ++line_bytes_ > limits_.max_chunk_line) {
-        return fail(400, "chunk size line too long");
-    }
-    bool in_trailer = state_ == State::trailer || state_ == State::trailer_mid ||
-                      state_ == State::trailer_lf || state_ == State::end_lf;
-    if (in_trailer && ++line_bytes_ > limits_.max_trailer) {
-        return fail(431, "request trailers too large");
-    }
     switch (state_) {
-        case State::size: {
-            int h = hex_value(c);
-            if (h >= 0) {
-                // Checked digit by digit so a huge size is refused before its line ends.
-                if (remaining_ > (UINT64_MAX >> 4)) return fail(413, "request body too large");
-                remaining_ = remaining_ * 16 + uint64_t(h);
-                if (remaining_ > limits_.max_body - total_) {
-                    return fail(413, "request body too large");
-                }
-                ++digits_;
-                return Rc::ok;
-            }
-            if (digits_ == 0) return fail(400, "bad chunk size");
-            if (c == '\r') {
-                state_ = State::size_lf;
-            } else if (c == ';') {
-                state_ = State::ext;
-            } else if (c == ' ' || c == '\t') {
-                state_ = State::ext_ws;
-            } else {
-                return fail(400, "bad chunk size");
-            }
-            return Rc::ok;
-        }
-        case State::ext_ws:  // BWS between the size and ';'
-            if (c == ';') {
-                state_ = State::ext;
-            } else if (c != ' ' && c != '\t') {
-                return fail(400, "bad chunk extension");
-            }
-            return Rc::ok;
-        case State::ext:  // RFC 9112 7.1.1: extensions are ignored, but not CTLs
-            if (c == '\r') {
-                state_ = State::size_lf;
-            } else if (!is_value_char(c)) {
-                return fail(400, "bad chunk extension");
-            }
-            return Rc::ok;
+        case State::size:
+        case State::ext_ws:
+        case State::ext:
         case State::size_lf:
-            if (c != '\n') return fail(400, "bad chunk size line end");
-            line_bytes_ = 0;
-            digits_ = 0;
-            state_ = remaining_ == 0 ? State::trailer : State::data;
-            return Rc::ok;
+            return on_size_line_byte(c);
         case State::data_cr:
             if (c != '\r') return fail(400, "bad chunk data end");
             state_ = State::data_lf;
@@ -491,6 +443,56 @@ Rc BodyDecoder::on_chunk_byte(uint8_t c)
             state_ = State::size;
             return Rc::ok;
         case State::trailer:
+        case State::trailer_mid:
+        case State::trailer_lf:
+        case State::end_lf:
+            return on_trailer_byte(c);
+        default:
+            return fail(400, "internal state");
+    }
+}
+
+Rc BodyDecoder::on_size_line_byte(uint8_t c)
+{
+    if (state_ != State::size_lf && ++line_bytes_ > limits_.max_chunk_line) {
+        return fail(400, "chunk size line too long");
+    }
+    int h = hex_value(c);
+    if (state_ == State::size && h >= 0) {
+        // Checked digit by digit so a huge size is refused before its line ends.
+        if (remaining_ > (UINT64_MAX >> 4)) return fail(413, "request body too large");
+        remaining_ = remaining_ * 16 + uint64_t(h);
+        if (remaining_ > limits_.max_body - total_) return fail(413, "request body too large");
+        ++digits_;
+        return Rc::ok;
+    }
+    if (state_ == State::size && digits_ == 0) return fail(400, "bad chunk size");
+    if (state_ == State::size_lf) {
+        if (c != '\n') return fail(400, "bad chunk size line end");
+        line_bytes_ = 0;
+        digits_ = 0;
+        state_ = remaining_ == 0 ? State::trailer : State::data;
+        return Rc::ok;
+    }
+    if (c == '\r' && state_ != State::ext_ws) {
+        state_ = State::size_lf;
+    } else if (c == ';' && state_ != State::ext) {
+        state_ = State::ext;
+    } else if (is_ows(char(c)) && state_ != State::ext) {
+        state_ = State::ext_ws;  // BWS between the size and ';'
+    } else if (state_ != State::ext || !is_value_char(c)) {
+        // RFC 9112 7.1.1: extensions are ignored, but not CTLs nor junk after the size.
+        return fail(400, state_ == State::size ? "bad chunk size" : "bad chunk extension");
+    }
+    return Rc::ok;
+}
+
+// RFC 9112 7.1.2: trailer fields are skipped (we have no use for them), within a bound.
+Rc BodyDecoder::on_trailer_byte(uint8_t c)
+{
+    if (++line_bytes_ > limits_.max_trailer) return fail(431, "request trailers too large");
+    switch (state_) {
+        case State::trailer:  // at the start of a line
             if (c == '\r') {
                 state_ = State::end_lf;
                 return Rc::ok;
@@ -509,12 +511,10 @@ Rc BodyDecoder::on_chunk_byte(uint8_t c)
             if (c != '\n') return fail(400, "bad trailer line end");
             state_ = State::trailer;
             return Rc::ok;
-        case State::end_lf:
+        default:  // State::end_lf
             if (c != '\n') return fail(400, "bad chunked body end");
             state_ = State::done;
             return Rc::ok;
-        default:
-            return fail(400, "internal state");
     }
 }
 

@@ -148,8 +148,10 @@ private:
         failed
     };
     Rc fail(int status, const char* why);
-    // One framing byte of a chunked body.
+    // One framing byte of a chunked body, and the two parts that need more than one state.
     Rc on_chunk_byte(uint8_t c);
+    Rc on_size_line_byte(uint8_t c);
+    Rc on_trailer_byte(uint8_t c);
 
     BodyLimits limits_;
     State state_ = State::done;

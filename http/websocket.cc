@@ -229,6 +229,68 @@ void FrameParser::unmask(const uint8_t* in, uint8_t* out, size_t n)
     mask_pos_ = (mask_pos_ + n) & 3;
 }
 
+Rc FrameParser::end_frame(FrameEvent* ev)
+{
+    *ev = FrameEvent();
+    ev->kind = FrameEvent::Kind::frame_end;
+    ev->opcode = opcode_;
+    ev->fin = fin_;
+    ev->message_opcode = message_text_ ? kText : kBinary;
+    state_ = State::header;
+    if (fin_) {
+        in_message_ = false;
+        if (message_text_ && !utf8_.complete()) {
+            return fail(kCloseInvalidData, "text ends inside a UTF-8 character");
+        }
+    }
+    return Rc::ok;
+}
+
+Rc FrameParser::read_header(const uint8_t* p, size_t n, size_t* off, bool* event, FrameEvent* ev)
+{
+    size_t want = header_size();
+    size_t k = want - hdr_have_ < n - *off ? want - hdr_have_ : n - *off;
+    std::memcpy(hdr_ + hdr_have_, p + *off, k);
+    *off += k;
+    bool had_two = hdr_have_ >= 2;
+    hdr_have_ += k;
+    if (!had_two && hdr_have_ >= 2 && check_first_bytes() != Rc::ok) return Rc::error;
+    if (hdr_have_ < header_size()) return Rc::ok;
+    if (start_frame(ev) != Rc::ok) return Rc::error;
+    *event = state_ != State::control;  // a control frame is delivered once it is whole
+    return Rc::ok;
+}
+
+Rc FrameParser::deliver(const uint8_t* in, uint8_t* in_place, size_t n, size_t* took,
+                        FrameEvent* ev)
+{
+    size_t k = remaining_ < n ? size_t(remaining_) : n;
+    if (!in_place && k > kUnmaskChunk) k = kUnmaskChunk;
+    uint8_t* out = in_place ? in_place : chunk_;
+    unmask(in, out, k);
+    *took = 0;
+    if (message_text_) {
+        // The valid part goes out first and the error comes at the bad byte on the next
+        // call, so where the input was split doesn't change what is delivered.
+        size_t good = utf8_.feed(out, k);
+        if (good == 0) return fail(kCloseInvalidData, "text not UTF-8");
+        if (good < k) {
+            k = good;
+            utf8_bad_ = true;  // the rest is not delivered (nor, in place, masked again)
+        }
+    }
+    *took = k;
+    remaining_ -= k;
+    if (remaining_ == 0) state_ = State::frame_end;
+    *ev = FrameEvent();
+    ev->kind = FrameEvent::Kind::data;
+    ev->opcode = opcode_;
+    ev->fin = fin_;
+    ev->message_opcode = message_text_ ? kText : kBinary;
+    ev->data = std::string_view(reinterpret_cast<const char*>(out), k);
+    return Rc::ok;
+}
+
 Rc FrameParser::run(const uint8_t* p, uint8_t* in_place, size_t n, size_t* used, FrameEvent* ev)
 {
     *used = 0;
@@ -237,86 +299,28 @@ Rc FrameParser::run(const uint8_t* p, uint8_t* in_place, size_t n, size_t* used,
     if (utf8_bad_) return fail(kCloseInvalidData, "text not UTF-8");
     size_t off = 0;
     for (;;) {
-        if (state_ == State::frame_end) {
-            *ev = FrameEvent();
-            ev->kind = FrameEvent::Kind::frame_end;
-            ev->opcode = opcode_;
-            ev->fin = fin_;
-            ev->message_opcode = message_text_ ? kText : kBinary;
-            state_ = State::header;
-            *used = off;
-            if (fin_) {
-                in_message_ = false;
-                if (message_text_ && !utf8_.complete()) {
-                    return fail(kCloseInvalidData, "text ends inside a UTF-8 character");
-                }
-            }
-            return Rc::ok;
-        }
-        if (state_ == State::control && remaining_ == 0) {
-            *used = off;
-            return finish_control(ev);
-        }
-        if (off == n) break;
+        *used = off;
+        if (state_ == State::frame_end) return end_frame(ev);
+        if (state_ == State::control && remaining_ == 0) return finish_control(ev);
+        if (off == n) return Rc::again;
         if (state_ == State::header) {
-            size_t want = header_size();
-            size_t k = want - hdr_have_ < n - off ? want - hdr_have_ : n - off;
-            std::memcpy(hdr_ + hdr_have_, p + off, k);
-            off += k;
-            bool had_two = hdr_have_ >= 2;
-            hdr_have_ += k;
-            if (!had_two && hdr_have_ >= 2 && check_first_bytes() != Rc::ok) {
-                *used = off;
-                return Rc::error;
-            }
-            if (hdr_have_ < header_size()) continue;
-            if (start_frame(ev) != Rc::ok) {
-                *used = off;
-                return Rc::error;
-            }
-            if (state_ == State::control) continue;
+            bool event = false;
+            Rc rc = read_header(p, n, &off, &event, ev);
             *used = off;
-            return Rc::ok;
-        }
-        size_t k = remaining_ < n - off ? size_t(remaining_) : n - off;
-        if (state_ == State::control) {
+            if (rc != Rc::ok || event) return rc;
+        } else if (state_ == State::control) {
+            size_t k = remaining_ < n - off ? size_t(remaining_) : n - off;
             unmask(p + off, control_ + control_have_, k);
             control_have_ += k;
             remaining_ -= k;
             off += k;
-            continue;
+        } else {
+            size_t took = 0;
+            Rc rc = deliver(p + off, in_place ? in_place + off : nullptr, n - off, &took, ev);
+            *used = off + took;
+            return rc;
         }
-        // State::payload
-        if (!in_place && k > kUnmaskChunk) k = kUnmaskChunk;
-        uint8_t* out = in_place ? in_place + off : chunk_;
-        unmask(p + off, out, k);
-        if (message_text_) {
-            // The valid part goes out first and the error comes at the bad byte on the next
-            // call, so where the input was split doesn't change what is delivered.
-            size_t good = utf8_.feed(out, k);
-            if (good == 0) {
-                *used = off;
-                return fail(kCloseInvalidData, "text not UTF-8");
-            }
-            if (good < k) {
-                k = good;
-                utf8_bad_ = true;  // the rest is not delivered (nor, in place, re-masked)
-            }
-        }
-        off += k;
-        remaining_ -= k;
-        if (remaining_ == 0) state_ = State::frame_end;
-        *ev = FrameEvent();
-        ev->kind = FrameEvent::Kind::data;
-        ev->opcode = opcode_;
-        ev->fin = fin_;
-        ev->message_opcode = message_text_ ? kText : kBinary;
-        ev->data = std::string_view(reinterpret_cast<const char*>(out), k);
-        *used = off;
-        return Rc::ok;
     }
-    *used = off;
-    return Rc::again;
 }
 
 }  // namespace strom::http::ws

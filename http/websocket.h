@@ -112,6 +112,11 @@ private:
     Rc check_first_bytes();          // the rules that hdr_[0..1] alone decide
     Rc start_frame(FrameEvent* ev);  // hdr_ complete: lengths, limits, the event
     Rc finish_control(FrameEvent* ev);
+    Rc end_frame(FrameEvent* ev);
+    // Gathers header bytes from p[*off, n); *event when a frame_start is in *ev.
+    Rc read_header(const uint8_t* p, size_t n, size_t* off, bool* event, FrameEvent* ev);
+    // Unmasks and hands out up to n payload bytes of a data frame; *took of them.
+    Rc deliver(const uint8_t* in, uint8_t* in_place, size_t n, size_t* took, FrameEvent* ev);
     void unmask(const uint8_t* in, uint8_t* out, size_t n);
 
     // Incremental UTF-8 check (RFC 3629 table 4): continuation bytes still expected and the
