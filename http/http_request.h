@@ -106,7 +106,8 @@ private:
 //              over max_trailer), reason() a static text
 // Chunked framing is read strictly (CRLF line ends, no bare LF or CR, RFC 9112 7.1) so it
 // can't be read differently from a lenient proxy in front; chunk extensions and trailer
-// fields are skipped, bounded by max_chunk_line and max_trailer.
+// fields are skipped, bounded by max_chunk_line and max_trailer. Before the first start()
+// feed() says Rc::done (no body); start() again for the next request's body.
 struct BodyLimits {
     uint64_t max_body = 1 << 20;  // decoded bytes
     size_t max_chunk_line = 1024;
