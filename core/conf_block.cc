@@ -29,4 +29,14 @@ const AppBlock* ServerBlock::find_app(std::string_view name) const
     return nullptr;
 }
 
+const AppBlock* ServerBlock::find_prefix(std::string_view path) const
+{
+    const AppBlock* best = nullptr;
+    for (const auto& a : apps) {
+        if (path.substr(0, a->name.size()) != a->name) continue;
+        if (!best || a->name.size() > best->name.size()) best = a.get();
+    }
+    return best;
+}
+
 }  // namespace strom

@@ -1,5 +1,5 @@
-// The blocks of one configuration generation below main: the protocol block (rtmp {}),
-// its server blocks and their application blocks, each with one conf object per module
+// The blocks of one configuration generation below main: each protocol block (rtmp {},
+// http {}), its server blocks and their application (location) blocks, each with one conf object per module
 // (indexed by the module's position; nullptr where the module keeps none), already
 // merged top-down. Owned by the Cycle through unique_ptrs, so pointers to a block stay
 // valid for the cycle's life (listeners and sessions keep them).
@@ -45,10 +45,12 @@ struct ServerBlock {
     template <class C>
     C& conf(const Module& m) const;
     const AppBlock* find_app(std::string_view name) const;  // exact, case-sensitive
+    // The sub-block whose name is the longest prefix of `path` (http locations).
+    const AppBlock* find_prefix(std::string_view path) const;
 };
 
 struct ProtoBlock {
-    std::string name;  // "rtmp": the block directive that opens it
+    std::string name;  // "rtmp", "http": the block directive that opens it
     std::string file;  // where the block was opened; empty (line 0) when the config
     int line = 0;      // has none: its confs then hold the defaults and no servers
     const std::vector<Module*>* modules = nullptr;  // the cycle's list

@@ -9,7 +9,8 @@ enum class BlockKind {
     main_part,  // a block of main-level settings (events {})
     proto,      // the protocol block (rtmp {}), at most one
     server,     // a server {} of the protocol block, any number
-    app,        // a named sub-block of a server (application NAME {}), unique per server
+    app,        // a named sub-block of a server (application NAME {}, location PREFIX {}),
+                // unique per server
 };
 
 struct BlockSpec {
@@ -22,15 +23,17 @@ struct BlockSpec {
 
 namespace {
 
-// The block structure. HTTP, when it comes, is three rows and three context bits:
-//   {"http", kCtxMain, kCtxHttp, proto, 0}, {"server", kCtxHttp, kCtxHttpServer, server, 0},
-//   {"location", kCtxHttpServer, kCtxLocation, app, 1}
-// ("server" is found by name and parent context, as nginx finds its two `server`s).
+// The block structure: a protocol is three rows and three context bits ("server" is found
+// by name and parent context, as nginx finds its two `server`s). A module keeps confs in
+// the blocks of the protocol its conf_block() names.
 constexpr BlockSpec kBlocks[] = {
     {"events", kCtxMain, kCtxEvents, BlockKind::main_part, 0},
     {"rtmp", kCtxMain, kCtxRtmp, BlockKind::proto, 0},
     {"server", kCtxRtmp, kCtxServer, BlockKind::server, 0},
     {"application", kCtxServer, kCtxApp, BlockKind::app, 1},
+    {"http", kCtxMain, kCtxHttp, BlockKind::proto, 0},
+    {"server", kCtxHttp, kCtxHttpServer, BlockKind::server, 0},
+    {"location", kCtxHttpServer, kCtxLocation, BlockKind::app, 1},
 };
 
 std::string quote(const std::string& s)
@@ -48,7 +51,7 @@ void ConfBuilder::init()
         auto p = std::make_unique<ProtoBlock>();
         p->name = b.name;
         p->modules = &cycle_.modules_;
-        p->confs = create_confs(ConfLevel::proto);
+        p->confs = create_confs(ConfLevel::proto, b.name);
         cycle_.protos_.push_back(std::move(p));
     }
 }
@@ -133,7 +136,7 @@ bool ConfBuilder::open_server(const ConfNode& d, const Scope& s, const BlockSpec
     srv->file = d.file;
     srv->line = d.line;
     srv->proto = s.proto;
-    srv->confs = create_confs(ConfLevel::server);
+    srv->confs = create_confs(ConfLevel::server, s.proto->name.c_str());
     ServerBlock* sp = srv.get();
     s.proto->servers.push_back(std::move(srv));
     return walk(d.children, Scope{b.ctx, ConfLevel::server, s.proto, sp, nullptr, &sp->confs});
@@ -143,6 +146,10 @@ bool ConfBuilder::open_app(const ConfNode& d, const Scope& s, const BlockSpec& b
 {
     const std::string& name = d.args[0];
     if (name.empty()) return fail(d, quote(d.name) + " directive invalid value: \"\"");
+    if (b.ctx == kCtxLocation && name[0] != '/') {
+        return fail(d, quote(d.name) + " directive invalid value: " + quote(name) +
+                           ", a location is a path prefix starting with \"/\"");
+    }
     if (s.server->find_app(name)) {
         return fail(d, std::string("duplicate ") + b.name + " " + quote(name));
     }
@@ -151,17 +158,20 @@ bool ConfBuilder::open_app(const ConfNode& d, const Scope& s, const BlockSpec& b
     app->file = d.file;
     app->line = d.line;
     app->server = s.server;
-    app->confs = create_confs(ConfLevel::app);
+    app->confs = create_confs(ConfLevel::app, s.proto->name.c_str());
     AppBlock* ap = app.get();
     s.server->apps.push_back(std::move(app));
     return walk(d.children, Scope{b.ctx, ConfLevel::app, s.proto, s.server, ap, &ap->confs});
 }
 
-ModuleConfs ConfBuilder::create_confs(ConfLevel level)
+ModuleConfs ConfBuilder::create_confs(ConfLevel level, const char* proto)
 {
     ModuleConfs confs;
     confs.reserve(cycle_.modules_.size());
-    for (Module* m : cycle_.modules_) confs.push_back(m->create_conf(level));
+    for (Module* m : cycle_.modules_) {
+        bool mine = level == ConfLevel::main || std::string_view(m->conf_block()) == proto;
+        confs.push_back(mine ? m->create_conf(level) : nullptr);
+    }
     return confs;
 }
 

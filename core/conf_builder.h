@@ -43,7 +43,8 @@ private:
     bool open_block(const ConfNode& d, const Scope& s, const BlockSpec& b);
     bool open_server(const ConfNode& d, const Scope& s, const BlockSpec& b);
     bool open_app(const ConfNode& d, const Scope& s, const BlockSpec& b);
-    ModuleConfs create_confs(ConfLevel level);
+    // The modules' confs for a block of `level` of protocol `proto` (unused for main).
+    ModuleConfs create_confs(ConfLevel level, const char* proto = "");
     bool merge_confs(ModuleConfs& confs, const ModuleConfs* parent, ConfLevel level,
                      const std::string& file, int line);
     bool fail(const ConfNode& d, const std::string& msg);

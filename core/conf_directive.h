@@ -21,9 +21,14 @@ inline constexpr uint32_t kCtxRtmp = 1u << 2;    // rtmp { }
 inline constexpr uint32_t kCtxServer = 1u << 3;  // rtmp { server { } }
 inline constexpr uint32_t kCtxApp = 1u << 4;     // rtmp { server { application NAME { } } }
 inline constexpr uint32_t kCtxRtmpAny = kCtxRtmp | kCtxServer | kCtxApp;
+inline constexpr uint32_t kCtxHttp = 1u << 5;        // http { }
+inline constexpr uint32_t kCtxHttpServer = 1u << 6;  // http { server { } }
+inline constexpr uint32_t kCtxLocation = 1u << 7;    // http { server { location PREFIX { } } }
+inline constexpr uint32_t kCtxHttpAny = kCtxHttp | kCtxHttpServer | kCtxLocation;
 
 // The level a conf object belongs to. main: one per cycle (events {} is part of it);
-// proto: the protocol block (rtmp {}); server and app: one per block. The same conf type
+// proto: the protocol block (rtmp {}, http {}); server and app (application, location):
+// one per block. The same conf type
 // is typically used at proto/server/app and merged top-down.
 enum class ConfLevel { main, proto, server, app };
 

@@ -1,6 +1,7 @@
 #include "core/cycle.h"
 
 #include <cstdarg>
+#include <cstdlib>
 
 #include "core/conf_builder.h"
 #include "core/conf_context.h"
@@ -95,6 +96,20 @@ ProtoBlock* Cycle::proto(std::string_view name) const
     for (const auto& p : protos_) {
         if (p->name == name) return p.get();
     }
+    return nullptr;
+}
+
+const char* apply_listen_option(const std::string& a, ListenSpec* ls)
+{
+    if (a == "reuseport") {
+        ls->reuseport = true;
+        return nullptr;
+    }
+    if (a.rfind("backlog=", 0) != 0) return "unknown";
+    char* end = nullptr;
+    long v = strtol(a.c_str() + 8, &end, 10);
+    if (*end || v <= 0 || v > 65535) return "invalid";
+    ls->backlog = int(v);
     return nullptr;
 }
 

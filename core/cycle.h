@@ -1,5 +1,5 @@
 // One configuration generation: the modules' conf objects at every level, the blocks
-// (rtmp {} with its servers and applications), and the listeners the configuration asks
+// (rtmp {} and http {} with their servers, applications and locations), and the listeners the configuration asks
 // for. Built by Cycle::load, read-only afterwards except for what modules attach in
 // postconfiguration (their hooks live in their own main conf, so they belong to the
 // cycle too). A reload builds a second Cycle beside the running one; the master keeps
@@ -20,19 +20,25 @@
 
 namespace strom {
 
-// Chosen by the module that owns a `listen` directive (e.g. the address of a static
-// object of its own); core only passes it back with the accepted connection.
-using ProtocolTag = const void*;
+class ConnHandlerFactory;
 
+// A listening address and who serves it: the protocol module that owns the `listen`
+// directive gives its factory (the protocol) and its server block; a worker hands both
+// to every connection accepted there.
 struct ListenSpec {
     NetAddr addr;
     int backlog = 511;
     bool reuseport = false;
-    ProtocolTag proto = nullptr;
+    ConnHandlerFactory* proto = nullptr;
     ServerBlock* server = nullptr;  // the server block that asked for it
     std::string file;               // where the listen directive is
     int line = 0;
 };
+
+// The options of a `listen` directive every protocol shares: `reuseport`, `backlog=N`.
+// Returns nullptr when `arg` was one of them (applied to ls), "unknown" when it is not
+// (the protocol may know it), or "invalid" for a bad value.
+const char* apply_listen_option(const std::string& arg, ListenSpec* ls);
 
 class Cycle {
 public:
@@ -67,8 +73,6 @@ public:
     // The protocol block `name` (always there, holding defaults when the file has none);
     // nullptr for a name no block table row declares.
     ProtoBlock* proto(std::string_view name) const;
-    ProtoBlock& rtmp() const { return *proto("rtmp"); }
-    const std::vector<std::unique_ptr<ServerBlock>>& servers() const { return rtmp().servers; }
 
     // Called by the owner of `listen`. False with *err = `duplicate listen ADDR` when
     // another listen (of any server) has the same address.

@@ -25,6 +25,10 @@ public:
     // One conf object per level the module keeps (nullptr: none at that level). The
     // same type is typically used at proto/server/app and merged top-down.
     virtual std::unique_ptr<ConfBase> create_conf(ConfLevel) { return nullptr; }
+    // The protocol block (its name: "rtmp", "http") whose proto/server/app levels the
+    // module keeps confs in; create_conf is asked for those levels only inside that
+    // block (main-level confs are asked of every module). nginx's module types.
+    virtual const char* conf_block() const { return "rtmp"; }
     // Fills child's unset (std::optional) fields from parent, then defaults. The parent
     // is never null: at the top of a chain (main, proto) it is a fresh, empty conf of the
     // same level. Returns nullptr or a static error message (e.g. inconsistent values),

@@ -123,8 +123,7 @@ int run_worker(Cycle& cycle, std::span<Module* const> modules, const std::vector
     w->listen_fds = listen_fds;
     for (size_t i = 0; i < cycle.listens.size() && i < listen_fds.size(); ++i) {
         const ListenSpec& ls = cycle.listens[i];
-        auto* factory = static_cast<ConnHandlerFactory*>(const_cast<void*>(ls.proto));
-        auto l = std::make_unique<Listener>(w->conns(), listen_fds[i], factory, ls.server);
+        auto l = std::make_unique<Listener>(w->conns(), listen_fds[i], ls.proto, ls.server);
         if (l->start() != Rc::ok) {
             STROM_LOG(emerg, 0, "cannot register listener %s", ls.addr.text.c_str());
             return 2;

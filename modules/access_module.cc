@@ -5,6 +5,7 @@
 #include "core/conf_node.h"
 #include "core/conf_setters.h"
 #include "core/log.h"
+#include "modules/stream_gate.h"
 #include "rtmp/rtmp_core_module.h"
 #include "rtmp/session.h"
 
@@ -91,6 +92,18 @@ bool check(Session& s, AccessOp op, const std::string& name)
 
 }  // namespace
 
+const char* AccessModule::check_request(const media::ClientRequest& q)
+{
+    AccessOp op = q.action == media::Action::publish ? AccessOp::publish : AccessOp::play;
+    const char* what = op == AccessOp::publish ? "publish" : "play";
+    const auto& rules = *q.app->conf<AccessConf>(access_module).rules;
+    const AccessRule* r = access_match(rules, op, q.addr, q.addr_len);
+    if (!r || r->allow) return nullptr;
+    STROM_LOG(notice, q.id, "%s %s \"%s/%s\" from %s denied by \"%s\"%s", q.protocol, what,
+              q.app_name.c_str(), q.name.c_str(), q.peer, r->text.c_str(), r->where.c_str());
+    return "denied by rule";
+}
+
 const AccessRule* access_match(const std::vector<AccessRule>& rules, AccessOp op,
                                const sockaddr* sa, socklen_t len)
 {
@@ -121,6 +134,7 @@ const char* AccessModule::merge(ConfBase* child, const ConfBase* parent, ConfLev
 
 Rc AccessModule::postconfiguration(Cycle& cycle)
 {
+    stream_checks(cycle).push_back(media::RequestCheck::bind<&AccessModule::check_request>(this));
     rtmp::Hooks& h = rtmp::hooks(cycle);
     h.publish.add<&AccessModule::on_publish>(this);
     h.play.add<&AccessModule::on_play>(this);

@@ -70,7 +70,7 @@ class LivePlayControl final : public rtmp::PlayControl {
 public:
     void pause(Session&, NetStream& ns, bool paused, double) override
     {
-        auto* p = static_cast<LivePlayer*>(ns.ctx[size_t(live_module.index)]);
+        auto* p = static_cast<RtmpPlayer*>(ns.ctx[size_t(live_module.index)]);
         if (p && !paused) p->waiting_key = true;
     }
     Rc seek(Session&, NetStream&, double) override { return Rc::declined; }
@@ -87,7 +87,7 @@ int server_index(const Session& s)
 {
     WorkerContext* w = current_worker();
     if (!w) return -1;
-    const auto& servers = w->cycle->servers();
+    const auto& servers = rtmp::rtmp_servers(*w->cycle);
     for (size_t i = 0; i < servers.size(); ++i) {
         if (servers[i].get() == s.server()) return int(i);
     }
@@ -142,7 +142,7 @@ Rc LiveModule::init_process(Cycle& cycle)
     WorkerContext* w = current_worker();
     if (!w) return Rc::ok;
     // One internal listener per server block: workers of any generation pull from it.
-    for (size_t i = 0; i < cycle.servers().size(); ++i) {
+    for (size_t i = 0; i < rtmp::rtmp_servers(cycle).size(); ++i) {
         sockaddr_un sun;
         socklen_t len = internal_address(getppid(), getpid(), uint32_t(i), &sun);
         const char* what = "";
@@ -151,7 +151,7 @@ Rc LiveModule::init_process(Cycle& cycle)
             STROM_LOG(alert, 0, "internal listener: %s failed (%d)", what, errno);
             return Rc::error;
         }
-        auto l = std::make_unique<Listener>(*w->conns, fd, &rtmp::session_factory(true), cycle.servers()[i].get());
+        auto l = std::make_unique<Listener>(*w->conns, fd, &rtmp::session_factory(true), rtmp::rtmp_servers(cycle)[i].get());
         if (l->start() != Rc::ok) {
             ::close(fd);
             return Rc::error;
@@ -170,11 +170,11 @@ void LiveModule::exit_process(Cycle&)
     streams_.clear();
 }
 
-LiveStream& LiveModule::get_or_create(Session& s, const std::string& key, const LiveConf& lc)
+LiveStream& LiveModule::get_or_create(const AppBlock& app, const std::string& key, const LiveConf& lc)
 {
     LiveStream* st = find(key);
     if (!st) {
-        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*s.server()).chunk_size.value());
+        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*app.server).chunk_size.value());
         st = owned.get();
         streams_.emplace(key, std::move(owned));
     }
@@ -321,7 +321,7 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     NetStream* ns = s.stream(cmd.msid);
     if (!ns) return s.reject(cmd, Status::play_failed);
     st = &get_or_create(s, key, lc);
-    auto* p = new LivePlayer;
+    auto* p = new RtmpPlayer;
     p->s = &s;
     p->ns = ns;
     p->stream = st;
@@ -344,6 +344,43 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     return Rc::done;
 }
 
+const char* LiveModule::play_refusal(const AppBlock& app, const std::string& name, bool wait)
+{
+    const LiveConf& lc = app.conf<LiveConf>(*this);
+    if (!*lc.live) return "live is off in this application";
+    std::string key = app.name + "/" + name;
+    LiveStream* st = find(key);
+    StreamOwner owner;
+    bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
+    bool fed = st && (st->has_publisher() || st->pulling() || st->relay_waiting());
+    if (!fed && !elsewhere && !(wait && *lc.idle_streams)) return "not published";
+    return nullptr;
+}
+
+const char* LiveModule::add_player(const AppBlock& app, const std::string& name, LivePlayer& p,
+                                   EventLoop& loop)
+{
+    const LiveConf& lc = app.conf<LiveConf>(*this);
+    if (!*lc.live) return "live is off in this application";
+    std::string key = app.name + "/" + name;
+    LiveStream* st = &get_or_create(app, key, lc);
+    st->add_player(&p);
+    if (!st->has_publisher() && current_worker()) {
+        try_pull(*st, loop);
+        if (!st->pulling()) st->arm_lookup(loop);
+    }
+    return nullptr;
+}
+
+void LiveModule::remove_player(LivePlayer& p)
+{
+    LiveStream* st = p.stream;
+    if (!st) return;
+    st->remove_player(&p);
+    p.stream = nullptr;
+    release_if_unused(st);
+}
+
 Rc LiveModule::on_media(Session&, NetStream& ns, rtmp::MediaMsg& m)
 {
     auto* st = static_cast<LiveStream*>(ns.ctx[size_t(index)]);
@@ -360,7 +397,7 @@ void LiveModule::on_close_stream(Session&, NetStream& ns)
         StreamDirectory::get()->release(st->key(), getpid());
         release_if_unused(st);
     } else if (ns.role == NetStream::Role::playing) {
-        auto* p = static_cast<LivePlayer*>(slot);
+        auto* p = static_cast<RtmpPlayer*>(slot);
         LiveStream* st = p->stream;
         st->remove_player(p);
         delete p;

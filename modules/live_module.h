@@ -40,6 +40,7 @@ struct LiveConf : ConfBase {
 };
 
 class LiveStream;
+class LivePlayer;
 struct RelayTarget;
 
 // What relay_pull did for a play (notify_relay_redirect).
@@ -84,8 +85,23 @@ public:
                     const char** err);
     void release_if_unused(const std::string& key) { release_if_unused(find(key)); }
 
+    // Why a player of another protocol (HTTP-FLV, WebSocket-FLV) may not join `name` of
+    // the rtmp application `app` now (live off; not published on any worker, unless
+    // `wait` and the application keeps idle streams), or nullptr.
+    const char* play_refusal(const AppBlock& app, const std::string& name, bool wait);
+    // It joins (after play_refusal said nothing): at once when published here, pulled from
+    // the worker that has it, or waiting for its publisher. nullptr, or why not.
+    const char* add_player(const AppBlock& app, const std::string& name, LivePlayer& p,
+                           EventLoop& loop);
+    // It leaves (and the stream goes when nothing else holds it).
+    void remove_player(LivePlayer& p);
+
 private:
-    LiveStream& get_or_create(rtmp::Session& s, const std::string& key, const LiveConf& lc);
+    LiveStream& get_or_create(const AppBlock& app, const std::string& key, const LiveConf& lc);
+    LiveStream& get_or_create(rtmp::Session& s, const std::string& key, const LiveConf& lc)
+    {
+        return get_or_create(*s.app(), key, lc);
+    }
 
     std::unordered_map<std::string, std::unique_ptr<LiveStream>> streams_;
     std::vector<std::unique_ptr<Listener>> internal_;   // other workers pull here

@@ -43,7 +43,7 @@ private:
     std::string target_;  // rtmp://host:port/app/name, for logs
     uint64_t by_ = 0;
     rtmp::NetStream ns_;  // the stream the player side of LiveStream writes to
-    LivePlayer player_;
+    RtmpPlayer player_;
     bool added_ = false;  // player_ is in the stream's players
 };
 

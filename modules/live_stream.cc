@@ -132,11 +132,7 @@ bool LiveStream::pull_closed(LivePull* p)
 
 void LiveStream::fail_players(const std::string& why)
 {
-    each_player([&](LivePlayer& p) {
-        Session& s = *p.s;   // p dies if the send closes the session
-        (void)s.send_status(p.ns->msid, Status::play_stream_not_found, why);
-        s.conn().close_after_flush("relay failed");
-    });
+    each_player([&](LivePlayer& p) { p.fail(why); });
 }
 
 void LiveStream::push_closed(LivePush* p)
@@ -193,12 +189,7 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
     each_player([&](LivePlayer& p) {
         p.waiting_key = *conf_->wait_key;
         p.sent_video_seq = p.sent_audio_seq = false;
-        // The last use of p: a send may close the session and free it.
-        if (*conf_->play_restart) {
-            p.s->send_play_start(*p.ns, true);
-        } else if (*conf_->publish_notify) {
-            (void)p.s->send_status(p.ns->msid, Status::play_publish_notify, name_ + " is now published.");
-        }
+        p.publisher_started(*this);   // the last use of p: a send may close and free it
     });
     if (*conf_->drop_idle_publisher) s.loop().add_timer(idle_timer_, *conf_->drop_idle_publisher);
 }
@@ -209,26 +200,7 @@ void LiveStream::detach_publisher()
     if (publisher_ && idle_timer_.armed()) publisher_->loop().cancel_timer(idle_timer_);
     publisher_ = nullptr;
     publisher_ns_ = nullptr;
-    each_player([&](LivePlayer& p) {
-        // A send that finds the out-queue full closes the session, which frees p: only
-        // the session (destroyed at the end of the iteration) is used after a send.
-        Session& s = *p.s;
-        uint32_t msid = p.ns->msid;
-        if (s.internal()) {
-            // Another worker pulls through this session: it ends, so that worker looks
-            // for the stream's next publisher itself.
-            s.conn().close_after_flush("source unpublished");
-            return;
-        }
-        if (*conf_->play_restart) {
-            (void)s.send_status(msid, Status::play_stop);
-        } else if (*conf_->publish_notify) {
-            (void)s.send_status(msid, Status::play_unpublish_notify, name_ + " is now unpublished.");
-        }
-        if (s.conn().closing()) return;
-        (void)s.send_control(rtmp::Control::stream_eof(msid));
-        if (!s.conn().closing()) s.conn().flush_soon();
-    });
+    each_player([&](LivePlayer& p) { p.publisher_ended(*this); });
     meta_ = LiveMsg();
     seqs_.clear();
     gop_.clear();
@@ -255,7 +227,7 @@ void LiveStream::on_idle_check(Timer& t)
 void LiveStream::add_player(LivePlayer* p)
 {
     p->stream = this;
-    if (!loop_) loop_ = &p->s->loop();
+    if (!loop_) loop_ = &p->conn().loop();
     p->waiting_key = *conf_->wait_key;
     p->merge_timer.fn = &LiveStream::on_merge_flush;
     p->merge_timer.arg = p;
@@ -266,7 +238,7 @@ void LiveStream::add_player(LivePlayer* p)
 
 void LiveStream::remove_player(LivePlayer* p)
 {
-    if (p->merge_timer.armed()) p->s->loop().cancel_timer(p->merge_timer);
+    if (p->merge_timer.armed()) p->conn().loop().cancel_timer(p->merge_timer);
     for (size_t i = 0; i < players_.size(); ++i) {
         if (players_[i] != p) continue;
         --live_players_;
@@ -292,16 +264,23 @@ void LiveStream::drop_pull()
 
 void LiveStream::send_cached_start(LivePlayer& p)
 {
-    // Metadata and sequence headers first, stamped with the GOP's first timestamp so the
-    // player's timeline starts where its first frame is; then the GOP from its keyframe.
+    // Metadata first at timestamp 0 (ffmpeg's FLV demuxer takes an onMetaData at any other
+    // time for a data track, as nginx-rtmp's and SRS's joiners never show it), then the
+    // sequence headers stamped with the GOP's first timestamp so the player's timeline
+    // starts where its first frame is; then the GOP from its keyframe.
     uint32_t ts = gop_.empty() ? last_out_ts_ : gop_.front().ts;
     auto send_at_ts = [&](const LiveMsg& m) {
-        LiveMsg copy = m;
+        if (m.ts == ts) return enqueue(p, const_cast<LiveMsg&>(m), false);
+        LiveMsg copy;
+        copy.type = m.type;
+        copy.seq = m.seq;
+        copy.slot = m.slot;
         copy.ts = ts;
-        copy.framed.reset();
+        copy.len = m.len;
+        copy.payload = m.payload;
         return enqueue(p, copy, false);
     };
-    if ((meta_.payload || meta_.len) && !send_at_ts(meta_)) return;
+    if ((meta_.payload || meta_.len) && !enqueue(p, meta_, false)) return;
     for (const LiveMsg& m : seqs_) {
         if (!send_at_ts(m)) return;
         (m.type == msg_type::video ? p.sent_video_seq : p.sent_audio_seq) = true;
@@ -316,16 +295,16 @@ void LiveStream::send_cached_start(LivePlayer& p)
 void LiveStream::on_merge_flush(Timer& t)
 {
     auto* p = static_cast<LivePlayer*>(t.arg);
-    p->s->conn().flush_now();
+    p->conn().flush_now();
 }
 
 void LiveStream::flush(LivePlayer& p)
 {
     uint64_t merge = *conf_->send_merge;
     if (merge == 0) {
-        p.s->conn().flush_soon();
+        p.conn().flush_soon();
     } else if (!p.merge_timer.armed()) {
-        p.s->loop().add_timer(p.merge_timer, merge);
+        p.conn().loop().add_timer(p.merge_timer, merge);
     }
 }
 
@@ -353,7 +332,9 @@ Rc LiveStream::on_media(MediaMsg& m)
     lm.key = m.is_video && m.video.keyframe;
     lm.seq = (m.is_video && (m.video.sequence_header || m.video.metadata)) ||
              (m.is_audio && (m.audio.sequence_header || m.audio.multichannel_config));
-    lm.ts = rebase(m.msg->timestamp);
+    // Metadata is stamped 0 for every player (see send_cached_start), and does not set
+    // the timeline of a new publisher: its first audio or video message does.
+    lm.ts = m.is_meta ? 0 : rebase(m.msg->timestamp);
     lm.len = m.msg->length;
     lm.payload = m.msg->payload;
     deliver(lm);
@@ -361,7 +342,17 @@ Rc LiveStream::on_media(MediaMsg& m)
     return Rc::ok;
 }
 
-bool LiveStream::frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out)
+void LiveStream::tracks(bool* audio, bool* video) const
+{
+    *audio = *video = false;
+    for (const LiveMsg& m : seqs_) {
+        if (m.type == msg_type::audio) *audio = true;
+        if (m.type == msg_type::video) *video = true;
+    }
+    if (!*audio && !*video) *audio = *video = true;
+}
+
+bool LiveStream::frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out)
 {
     uint32_t csid = lm.type == msg_type::video ? kCsidVideo
                   : lm.type == msg_type::audio ? (*conf_->interleave ? kCsidVideo : kCsidAudio)
@@ -374,13 +365,10 @@ bool LiveStream::frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* 
 void LiveStream::deliver(LiveMsg& lm)
 {
     each_player([&](LivePlayer& p) {
-        NetStream& ns = *p.ns;
-        if (ns.paused) return;
+        if (!p.wants(lm.type)) return;
         if (lm.type == msg_type::audio) {
-            if (!ns.receive_audio) return;
             if (*conf_->wait_video && !p.got_media) return;
         } else if (lm.type == msg_type::video) {
-            if (!ns.receive_video) return;
             if (!lm.seq && p.waiting_key) {
                 if (!lm.key) return;
                 p.waiting_key = false;
@@ -394,34 +382,29 @@ void LiveStream::deliver(LiveMsg& lm)
 
 bool LiveStream::enqueue(LivePlayer& p, LiveMsg& lm, bool droppable)
 {
-    Connection& c = p.s->conn();
+    Connection& c = p.conn();
     if (c.closing()) return false;
     OutQueue& q = c.out();
     bool late = q.count() >= q.capacity() * 3 / 4 || q.bytes() >= q.max_bytes() * 3 / 4;
     BufRef ref;
     if (!(droppable && late)) {
-        if (p.ns->msid == 1 && p.s->out_chunk_size() == chunk_size_) {
-            if (!lm.framed && !frame(lm, 1, chunk_size_, &lm.framed)) return false;
-            ref = lm.framed;
-        } else if (!frame(lm, p.ns->msid, p.s->out_chunk_size(), &ref)) {
-            return false;
-        }
+        if (!p.frame(*this, lm, &ref)) return false;
         if (c.send(std::move(ref), kTagMedia)) {
             p.stalled_since = 0;
-            p.ns->bytes += lm.len;
+            p.count_sent(lm.len);
             flush(p);
             return true;
         }
     }
     // Behind: lose frames up to the next keyframe; audio and sequence headers are kept
     // while there is room. A player that makes no write progress for play_timeout goes.
-    ++p.ns->dropped;
+    p.count_dropped();
     if (lm.type == msg_type::video) p.waiting_key = true;
-    uint64_t now = p.s->loop().now();
+    uint64_t now = c.loop().now();
     if (p.stalled_since == 0) p.stalled_since = now;
     if (*conf_->play_timeout && now - c.last_write_ms() >= *conf_->play_timeout &&
         now - p.stalled_since >= *conf_->play_timeout) {
-        STROM_LOG(info, p.s->id(), "player of \"%s\" stalled for %llums, closing", key_.c_str(),
+        STROM_LOG(info, p.log_id(), "player of \"%s\" stalled for %llums, closing", key_.c_str(),
                   (unsigned long long)(now - c.last_write_ms()));
         c.close("player too slow");
     }
@@ -464,6 +447,68 @@ bool LiveStream::cache(LiveMsg& lm, const MediaMsg& m)
     gop_.push_back(lm);
     gop_bytes_ += lm.len;
     return true;
+}
+
+}  // namespace strom::mod
+
+namespace strom::mod {
+
+// --- the RTMP player ---------------------------------------------------------------------------
+
+bool RtmpPlayer::wants(uint8_t type) const
+{
+    if (ns->paused) return false;
+    if (type == msg_type::audio) return ns->receive_audio;
+    if (type == msg_type::video) return ns->receive_video;
+    return true;
+}
+
+bool RtmpPlayer::frame(LiveStream& st, LiveMsg& m, BufRef* out)
+{
+    if (ns->msid == 1 && s->out_chunk_size() == st.chunk_size()) {
+        if (!m.rtmp && !st.frame_rtmp(m, 1, st.chunk_size(), &m.rtmp)) return false;
+        *out = m.rtmp;
+        return true;
+    }
+    return st.frame_rtmp(m, ns->msid, s->out_chunk_size(), out);
+}
+
+void RtmpPlayer::publisher_started(LiveStream& st)
+{
+    if (*st.conf().play_restart) {
+        s->send_play_start(*ns, true);
+    } else if (*st.conf().publish_notify) {
+        (void)s->send_status(ns->msid, Status::play_publish_notify, st.name() + " is now published.");
+    }
+}
+
+void RtmpPlayer::publisher_ended(LiveStream& st)
+{
+    // A send that finds the out-queue full closes the session, which frees this player:
+    // only the session (destroyed at the end of the iteration) is used after a send.
+    Session& ss = *s;
+    uint32_t msid = ns->msid;
+    if (ss.internal()) {
+        // Another worker pulls through this session: it ends, so that worker looks for the
+        // stream's next publisher itself.
+        ss.conn().close_after_flush("source unpublished");
+        return;
+    }
+    if (*st.conf().play_restart) {
+        (void)ss.send_status(msid, Status::play_stop);
+    } else if (*st.conf().publish_notify) {
+        (void)ss.send_status(msid, Status::play_unpublish_notify, st.name() + " is now unpublished.");
+    }
+    if (ss.conn().closing()) return;
+    (void)ss.send_control(rtmp::Control::stream_eof(msid));
+    if (!ss.conn().closing()) ss.conn().flush_soon();
+}
+
+void RtmpPlayer::fail(const std::string& why)
+{
+    Session& ss = *s;   // this player dies if the send closes the session
+    (void)ss.send_status(ns->msid, Status::play_stream_not_found, why);
+    ss.conn().close_after_flush("relay failed");
 }
 
 }  // namespace strom::mod

@@ -1,6 +1,7 @@
 // One live stream of a worker: its publisher (absent while players wait for one), its
-// players, and what a late joiner needs (metadata, sequence headers, the current GOP),
-// each kept once as the received payload plus its framing at the server's chunk size.
+// players (sinks of any protocol: RTMP, HTTP-FLV, WebSocket-FLV, relay pushes), and what
+// a late joiner needs (metadata, sequence headers, the current GOP), each kept once as
+// the received payload plus its framing per output format (media::Frame).
 // Owned by the LiveModule's registry; dies when it has neither publisher nor players.
 #pragma once
 
@@ -12,36 +13,68 @@
 #include "core/buf.h"
 #include "core/event_loop.h"
 #include "core/timer.h"
+#include "media/frame.h"
 #include "modules/live_module.h"
 #include "modules/relay_target.h"
 #include "rtmp/session.h"
 
 namespace strom::mod {
 
-// A message as cached and relayed: the payload (for re-framing and recording) and the
-// shared framing every player with the usual chunk size and stream id 1 gets.
-struct LiveMsg {
-    uint8_t type = 0;
-    bool key = false;         // video keyframe (a GOP starts here)
-    bool seq = false;         // codec sequence header (or E-RTMP video metadata)
-    uint16_t slot = 0;        // which header: type, track, kind (see LiveStream::cache)
-    uint32_t ts = 0;          // rebased, as players see it
-    uint32_t len = 0;
-    BufRef payload;
-    BufRef framed;
-};
+using LiveMsg = media::Frame;
 
-// A player's place in a stream: kept in NetStream::ctx[live].
-struct LivePlayer {
-    rtmp::Session* s = nullptr;
-    rtmp::NetStream* ns = nullptr;
+// A player of a live stream, whatever its protocol: the stream's state for it (keyframe
+// wait, sequence headers sent, stall) and what the protocol does with frames and with the
+// publisher's comings and goings. Owned by whoever made it (a NetStream's slot, an HTTP
+// session, a relay push); it leaves the stream with remove_player before it dies.
+class LivePlayer {
+public:
+    virtual ~LivePlayer() = default;
+
+    // The connection frames are queued on.
+    virtual Connection& conn() = 0;
+    // The id in log lines (the connection's).
+    virtual uint64_t log_id() const = 0;
+    // False while the player does not want messages of this type (paused, receiveAudio).
+    virtual bool wants(uint8_t /*type*/) const { return true; }
+    // The framing of m for this player's format, shared through m's cache where the
+    // format allows; false when the pool is exhausted.
+    virtual bool frame(LiveStream& st, LiveMsg& m, BufRef* out) = 0;
+    // A (new) publisher started feeding the stream the player waited on or played.
+    virtual void publisher_started(LiveStream&) {}
+    // The publisher left. The player may close itself (and be removed and freed).
+    virtual void publisher_ended(LiveStream&) = 0;
+    // The stream cannot be had (a relay failed): tell the player why and close.
+    virtual void fail(const std::string& why) = 0;
+    // Counters: payload bytes queued, messages dropped for slowness.
+    virtual void count_sent(uint32_t len) { bytes += len; }
+    virtual void count_dropped() { ++dropped; }
+
     LiveStream* stream = nullptr;
     bool waiting_key = true;      // drop video until a keyframe (start, after a drop)
     bool sent_video_seq = false;
     bool sent_audio_seq = false;
     bool got_media = false;
     uint64_t stalled_since = 0;   // first failed enqueue of the current stall
+    uint64_t bytes = 0;
+    uint64_t dropped = 0;
     Timer merge_timer;            // send_merge: deferred flush
+};
+
+// An RTMP player: a NetStream of a server session (or of a relay push's client session).
+class RtmpPlayer final : public LivePlayer {
+public:
+    Connection& conn() override { return s->conn(); }
+    uint64_t log_id() const override { return s->id(); }
+    bool wants(uint8_t type) const override;
+    bool frame(LiveStream& st, LiveMsg& m, BufRef* out) override;
+    void publisher_started(LiveStream& st) override;
+    void publisher_ended(LiveStream& st) override;
+    void fail(const std::string& why) override;
+    void count_sent(uint32_t len) override { ns->bytes += len; }
+    void count_dropped() override { ++ns->dropped; }
+
+    rtmp::Session* s = nullptr;
+    rtmp::NetStream* ns = nullptr;
 };
 
 class LiveStream {
@@ -86,13 +119,20 @@ public:
     void remove_player(LivePlayer* p);
     Rc on_media(rtmp::MediaMsg& m);
     void set_conf(const LiveConf& c) { conf_ = &c; }
+    const LiveConf& conf() const { return *conf_; }
+    EventLoop* loop() const { return loop_; }
+    uint32_t chunk_size() const { return chunk_size_; }
+    // What the stream carries now (its sequence headers), for an FLV header's flags;
+    // both true while nothing is known.
+    void tracks(bool* audio, bool* video) const;
+    // RTMP chunks of lm for message stream msid at chunk_size (into *out).
+    bool frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out);
 
 private:
     // Runs f on every player. A send may close a player's session, which removes (and
     // frees) it: removal during the walk only clears its slot; the walk compacts after.
     template <class F> void each_player(F&& f);
     bool cache(LiveMsg& lm, const rtmp::MediaMsg& m);
-    bool frame(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out);
     void deliver(LiveMsg& lm);
     bool enqueue(LivePlayer& p, LiveMsg& lm, bool droppable);
     void send_cached_start(LivePlayer& p);

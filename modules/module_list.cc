@@ -2,13 +2,16 @@
 #include <span>
 
 #include "core/core_module.h"
+#include "http/http_core_module.h"
 #include "modules/access_module.h"
+#include "modules/http_flv_module.h"
 #include "modules/limit_module.h"
 #include "modules/live_module.h"
 #include "modules/notify_module.h"
 #include "modules/play_module.h"
 #include "modules/record_module.h"
 #include "modules/secure_token_module.h"
+#include "modules/stream_gate.h"
 #include "rtmp/rtmp_core_module.h"
 
 namespace strom {
@@ -18,6 +21,8 @@ std::span<Module* const> strom_modules()
     static Module* const list[] = {
         &core_module,
         &rtmp::rtmp_core_module,
+        &http::http_core_module,
+        &mod::stream_gate_module,
         &mod::limit_module,
         &mod::access_module,
         &mod::secure_token_module,
@@ -25,6 +30,7 @@ std::span<Module* const> strom_modules()
         &mod::live_module,
         &mod::record_module,
         &mod::play_module,
+        &mod::http_flv_module,
     };
     return list;
 }

@@ -217,7 +217,7 @@ Rc RecordModule::postconfiguration(Cycle& cycle)
     h.media.push_back(rtmp::MediaHandler::bind<&RecordModule::on_media>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&RecordModule::on_close_stream>(this));
     const RecordHooks* rh = &record_hooks(cycle);
-    for (const auto& srv : cycle.servers()) {
+    for (const auto& srv : rtmp::rtmp_servers(cycle)) {
         for (const auto& app : srv->apps) {
             auto& ac = app->conf<RecordConf>(*this);
             ac.hooks = rh;

@@ -9,6 +9,7 @@
 #include "core/conf_setters.h"
 #include "core/log.h"
 #include "modules/secure_token_sign.h"
+#include "modules/stream_gate.h"
 #include "rtmp/rtmp_core_module.h"
 #include "rtmp/session.h"
 
@@ -69,6 +70,22 @@ bool verify(Session& s, const SecureTokenConf& c, const char* what, const std::s
     return false;
 }
 
+// The token of a request of another protocol: in its query string (an HTTP-FLV URL's).
+bool verify_request(const SecureTokenConf& c, const media::ClientRequest& q)
+{
+    std::string addr;
+    if (*c.bind_addr) {
+        IpAddr ip;
+        if (ip_from_sockaddr(q.addr, q.addr_len, &ip)) addr = ip_text(ip);
+    }
+    TokenResult r = secure_token_check(*c.secret, q.app_name, q.name, q.args, uint64_t(time(nullptr)), addr);
+    if (r == TokenResult::ok) return true;
+    STROM_LOG(notice, q.id, "%s %s \"%s/%s\" from %s denied: %s", q.protocol,
+              q.action == media::Action::publish ? "publish" : "play", q.app_name.c_str(), q.name.c_str(),
+              q.peer, token_result_text(r));
+    return false;
+}
+
 const SecureTokenConf& conf_of(const Session& s)
 {
     return s.app()->conf<SecureTokenConf>(secure_token_module);
@@ -100,6 +117,7 @@ const char* SecureTokenModule::merge(ConfBase* child, const ConfBase* parent, Co
 
 Rc SecureTokenModule::postconfiguration(Cycle& cycle)
 {
+    stream_checks(cycle).push_back(media::RequestCheck::bind<&SecureTokenModule::check_request>(this));
     rtmp::Hooks& h = rtmp::hooks(cycle);
     h.publish.add<&SecureTokenModule::on_publish>(this);
     h.play.add<&SecureTokenModule::on_play>(this);
@@ -116,6 +134,14 @@ Rc SecureTokenModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> n
     Rc rc = s.reject(cmd, Status::publish_denied, "Invalid or expired token.");
     s.conn().close_after_flush("bad token");
     return rc;
+}
+
+const char* SecureTokenModule::check_request(const media::ClientRequest& q)
+{
+    const auto& c = q.app->conf<SecureTokenConf>(secure_token_module);
+    bool on = q.action == media::Action::publish ? *c.publish : *c.play;
+    if (c.secret->empty() || !on || verify_request(c, q)) return nullptr;
+    return "invalid or expired token";
 }
 
 Rc SecureTokenModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/module.h"
+#include "media/client_request.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
 
@@ -33,6 +34,8 @@ public:
 
     Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
     Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);
+    // The same tokens for players and publishers of other protocols (the stream gate).
+    const char* check_request(const media::ClientRequest& r);
 };
 
 extern SecureTokenModule secure_token_module;

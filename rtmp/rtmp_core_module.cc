@@ -58,18 +58,13 @@ const char* set_listen(ConfContext& cx, ConfBase*, const ConfNode& d)
     }
     for (size_t i = 1; i < d.args.size(); ++i) {
         const std::string& a = d.args[i];
-        if (a == "reuseport") {
-            ls.reuseport = true;
-        } else if (a == "proxy_protocol") {
-            ls.proto = &proxy_factory;
-        } else if (a.rfind("backlog=", 0) == 0) {
-            char* end = nullptr;
-            long v = strtol(a.c_str() + 8, &end, 10);
-            if (*end || v <= 0 || v > 65535) return cx.invalid(d, i);
-            ls.backlog = int(v);
-        } else {
+        const char* rv = apply_listen_option(a, &ls);
+        if (!rv) continue;
+        if (rv[0] == 'i') return cx.invalid(d, i);
+        if (a != "proxy_protocol") {
             return cx.invalid(d, i, "it must be \"backlog=N\", \"reuseport\" or \"proxy_protocol\"");
         }
+        ls.proto = &proxy_factory;
     }
     if (!ls.proto) ls.proto = &rtmp_factory;
     ls.server = cx.server;
@@ -148,7 +143,7 @@ Rc RtmpCoreModule::postconfiguration(Cycle& cycle)
                               ls.addr.text.c_str(), ls.file.c_str(), ls.line);
         }
     }
-    for (auto& srv : cycle.servers()) {
+    for (auto& srv : rtmp_servers(cycle)) {
         srv->conf<RtmpCoreConf>(*this).hooks = &h;
         for (auto& app : srv->apps) app->conf<RtmpCoreConf>(*this).hooks = &h;
     }

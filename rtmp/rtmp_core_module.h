@@ -58,6 +58,12 @@ extern RtmpCoreModule rtmp_core_module;
 ConnHandlerFactory& session_factory(bool internal);
 
 inline Hooks& hooks(const Cycle& c) { return c.main_conf<RtmpMainConf>(rtmp_core_module).hooks; }
+// The rtmp {} block and its servers.
+inline ProtoBlock& rtmp_block(const Cycle& c) { return *c.proto("rtmp"); }
+inline const std::vector<std::unique_ptr<ServerBlock>>& rtmp_servers(const Cycle& c)
+{
+    return rtmp_block(c).servers;
+}
 inline const RtmpCoreConf& rtmp_conf(const ServerBlock& s)
 {
     return s.conf<RtmpCoreConf>(rtmp_core_module);

@@ -90,7 +90,7 @@ World& world()
         auto* nw = new World;
         std::string err;
         nw->cycle = Cycle::load_string(strom_modules(), kConf, "fuzz.conf", "/tmp/", &err, false);
-        CHECK(nw->cycle && !nw->cycle->servers().empty());
+        CHECK(nw->cycle && !nw->cycle->proto("rtmp")->servers.empty());
         nw->table = std::make_unique<ConnectionTable>(nw->loop, 4);
         return nw;
     }();
@@ -173,7 +173,7 @@ void run(const uint8_t* data, size_t size)
     }
     sockaddr_storage ss{};
     ss.ss_family = AF_UNIX;
-    ServerBlock* srv = w.cycle->servers()[0].get();
+    ServerBlock* srv = w.cycle->proto("rtmp")->servers[0].get();
     Connection* conn =
         w.table->adopt(fds[1], reinterpret_cast<sockaddr*>(&ss), sizeof(sa_family_t), srv);
     CHECK(conn);

@@ -82,6 +82,7 @@ class Server:
         os.makedirs(os.path.join(self.prefix, "logs"))
         os.makedirs(os.path.join(self.prefix, "conf"))
         self.port = port or free_port()
+        self.http_port = free_port()
         self.workers = workers
         self.proc = None
         self.conf_path = os.path.join(self.prefix, "conf", "strom.conf")
@@ -92,7 +93,8 @@ class Server:
             self.workers = workers
         text = ("daemon off;\nworker_processes %s;\nerror_log logs/error.log info;\n"
                 "pid logs/strom.pid;\n%s\n" % (self.workers, extra_main))
-        text += conf_body.replace("{port}", str(self.port)).replace("{prefix}", self.prefix)
+        text += (conf_body.replace("{port}", str(self.port)).replace("{prefix}", self.prefix)
+                 .replace("{http_port}", str(self.http_port)))
         with open(self.conf_path, "w") as f:
             f.write(text)
 
@@ -175,6 +177,9 @@ class Server:
 
     def url(self, path="live/test"):
         return "rtmp://127.0.0.1:%d/%s" % (self.port, path)
+
+    def http_url(self, path="live/test.flv"):
+        return "http://127.0.0.1:%d/%s" % (self.http_port, path)
 
 
 class ServerTest(unittest.TestCase):

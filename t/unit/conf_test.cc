@@ -17,6 +17,7 @@
 #include "core/conf_parser.h"
 #include "core/conf_setters.h"
 #include "core/conf_value.h"
+#include "core/connection.h"
 #include "core/core_module.h"
 #include "core/cycle.h"
 #include "core/module.h"
@@ -48,7 +49,9 @@ struct TestMain : ConfBase {
     bool postconfigured = false;
 };
 
-int g_tag;  // our ProtocolTag
+struct TagFactory final : ConnHandlerFactory {
+    ConnHandler* create(Connection&, void*) override { return nullptr; }
+} g_tag;  // our protocol
 bool g_fail_postconfiguration = false;
 
 const char* set_listen(ConfContext& cx, ConfBase*, const ConfNode& d)
@@ -209,7 +212,7 @@ private:
 
 const TestConf& app_conf(const Cycle& c, size_t server, const char* app)
 {
-    const AppBlock* a = c.servers().at(server)->find_app(app);
+    const AppBlock* a = c.proto("rtmp")->servers.at(server)->find_app(app);
     EXPECT_NE(a, nullptr) << app;
     return a->conf<TestConf>(test_module);
 }
@@ -702,16 +705,16 @@ TEST(ConfBuilder, ListenSpecsKeepTheirServer)
         &err);
     ASSERT_NE(c, nullptr) << err;
     ASSERT_EQ(c->listens.size(), 4u);
-    ASSERT_EQ(c->servers().size(), 2u);
+    ASSERT_EQ(c->proto("rtmp")->servers.size(), 2u);
     EXPECT_EQ(c->listens[0].addr.text, "127.0.0.1:1935");
-    EXPECT_EQ(c->listens[0].server, c->servers()[0].get());
+    EXPECT_EQ(c->listens[0].server, c->proto("rtmp")->servers[0].get());
     EXPECT_EQ(c->listens[0].proto, &g_tag);
     EXPECT_FALSE(c->listens[0].reuseport);
     EXPECT_EQ(c->listens[0].backlog, 511);
     EXPECT_EQ(c->listens[1].addr.text, "[::1]:1935");
     EXPECT_TRUE(c->listens[1].reuseport);
     EXPECT_EQ(c->listens[2].addr.text, "0.0.0.0:1936");
-    EXPECT_EQ(c->listens[2].server, c->servers()[1].get());
+    EXPECT_EQ(c->listens[2].server, c->proto("rtmp")->servers[1].get());
     EXPECT_EQ(c->listens[2].line, 3);
     EXPECT_EQ(c->listens[3].addr.text, "unix:/tmp/strom.sock");
 }
@@ -760,7 +763,7 @@ TEST(ConfInherit, RtmpValueReachesApplicationsAndAppsOverride)
         "}\n",
         &err);
     ASSERT_NE(c, nullptr) << err;
-    ASSERT_EQ(c->servers().size(), 2u);
+    ASSERT_EQ(c->proto("rtmp")->servers.size(), 2u);
 
     const TestConf& a = app_conf(*c, 0, "a");
     EXPECT_EQ(*a.chunk_size, 8192u);  // from rtmp {}
@@ -784,10 +787,10 @@ TEST(ConfInherit, RtmpValueReachesApplicationsAndAppsOverride)
     EXPECT_EQ(*a2.idle_ms, 500u);
     EXPECT_EQ(*a2.path, "/p/rec");  // relative to the prefix
 
-    const TestConf& s1 = c->servers()[0]->conf<TestConf>(test_module);
+    const TestConf& s1 = c->proto("rtmp")->servers[0]->conf<TestConf>(test_module);
     EXPECT_EQ(*s1.chunk_size, 8192u);
     EXPECT_EQ(*s1.timeout, milliseconds(30000));
-    const TestConf& r = c->rtmp().conf<TestConf>(test_module);
+    const TestConf& r = (*c->proto("rtmp")).conf<TestConf>(test_module);
     EXPECT_EQ(*r.chunk_size, 8192u);
     EXPECT_EQ(*r.timeout, milliseconds(60000));
 }
@@ -798,10 +801,10 @@ TEST(ConfInherit, BlocksKeepFileLineAndOrder)
     auto c =
         load("\nrtmp {\n server {\n  application one { }\n  application two { }\n }\n}\n", &err);
     ASSERT_NE(c, nullptr) << err;
-    const ProtoBlock& r = c->rtmp();
+    const ProtoBlock& r = (*c->proto("rtmp"));
     EXPECT_TRUE(r.present());
     EXPECT_EQ(r.line, 2);
-    const ServerBlock& s = *c->servers()[0];
+    const ServerBlock& s = *c->proto("rtmp")->servers[0];
     EXPECT_EQ(s.line, 3);
     EXPECT_EQ(s.file, "/p/strom.conf");
     ASSERT_EQ(s.apps.size(), 2u);
@@ -818,9 +821,9 @@ TEST(ConfInherit, NoRtmpBlockStillHasDefaults)
     std::string err;
     auto c = load("daemon off;", &err);
     ASSERT_NE(c, nullptr) << err;
-    EXPECT_FALSE(c->rtmp().present());
-    EXPECT_TRUE(c->servers().empty());
-    EXPECT_EQ(*c->rtmp().conf<TestConf>(test_module).chunk_size, 4096u);
+    EXPECT_FALSE((*c->proto("rtmp")).present());
+    EXPECT_TRUE(c->proto("rtmp")->servers.empty());
+    EXPECT_EQ(*(*c->proto("rtmp")).conf<TestConf>(test_module).chunk_size, 4096u);
     EXPECT_EQ(c->proto("http"), nullptr);
     EXPECT_TRUE(c->main_conf<TestMain>(test_module).postconfigured);
 }
@@ -905,10 +908,10 @@ TEST(CycleLoad, FileWithIncludesAndGlobalDirectives)
     EXPECT_FALSE(core_conf(*c).daemon);
     EXPECT_EQ(core_conf(*c).pid, t.path() + "/x.pid");
     EXPECT_EQ(core_conf(*c).worker_processes, 2);
-    ASSERT_EQ(c->servers().size(), 1u);
-    ASSERT_EQ(c->servers()[0]->apps.size(), 2u);
-    EXPECT_EQ(c->servers()[0]->apps[0]->name, "live");
-    EXPECT_EQ(c->servers()[0]->apps[0]->file, t.path() + "/conf/apps/live.conf");
+    ASSERT_EQ(c->proto("rtmp")->servers.size(), 1u);
+    ASSERT_EQ(c->proto("rtmp")->servers[0]->apps.size(), 2u);
+    EXPECT_EQ(c->proto("rtmp")->servers[0]->apps[0]->name, "live");
+    EXPECT_EQ(c->proto("rtmp")->servers[0]->apps[0]->file, t.path() + "/conf/apps/live.conf");
     EXPECT_TRUE(*app_conf(*c, 0, "live").live);
 }
 
@@ -960,7 +963,7 @@ TEST(CycleLoad, TwoCyclesInOneProcessAreIndependent)
     EXPECT_EQ(*app_conf(*c2, 0, "a").chunk_size, 2048u);
     EXPECT_FALSE(*app_conf(*c1, 0, "a").live);
     EXPECT_TRUE(*app_conf(*c2, 0, "a").live);
-    EXPECT_EQ(c1->servers()[0]->find_app("b"), nullptr);
+    EXPECT_EQ(c1->proto("rtmp")->servers[0]->find_app("b"), nullptr);
     c2.reset();  // the old generation goes; the other stays intact
     EXPECT_EQ(*app_conf(*c1, 0, "a").chunk_size, 1024u);
 }
@@ -974,7 +977,7 @@ TEST(CycleLoad, CyclesFromDifferentModuleListsFindTheirConfs)
     auto c2 = Cycle::load_string(reversed, "rtmp { chunk_size 2k; }", "/p/x.conf", "/p/", &err);
     ASSERT_NE(c2, nullptr) << err;
     // test_module.index now says 0, which is core's slot in c1.
-    EXPECT_EQ(*c1->rtmp().conf<TestConf>(test_module).chunk_size, 1024u);
-    EXPECT_EQ(*c2->rtmp().conf<TestConf>(test_module).chunk_size, 2048u);
+    EXPECT_EQ(*(*c1->proto("rtmp")).conf<TestConf>(test_module).chunk_size, 1024u);
+    EXPECT_EQ(*(*c2->proto("rtmp")).conf<TestConf>(test_module).chunk_size, 2048u);
     EXPECT_EQ(core_conf(*c1).worker_connections, 1024u);
 }

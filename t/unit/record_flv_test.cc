@@ -328,7 +328,7 @@ std::unique_ptr<Cycle> load(const std::string& app_body, std::string* err)
 
 const RecordConf& app_conf(const Cycle& c)
 {
-    return c.servers()[0]->apps[0]->conf<RecordConf>(record_module);
+    return c.proto("rtmp")->servers[0]->apps[0]->conf<RecordConf>(record_module);
 }
 
 }  // namespace

@@ -1,0 +1,246 @@
+#include "modules/http_flv_module.h"
+
+#include "core/conf_setters.h"
+#include "core/log.h"
+#include "http/http_core_module.h"
+#include "http/websocket.h"
+#include "modules/live_module.h"
+#include "modules/live_stream.h"
+#include "modules/stream_gate.h"
+#include "rtmp/flv.h"
+#include "rtmp/rtmp_core_module.h"
+
+namespace strom::mod {
+
+HttpFlvModule http_flv_module;
+
+namespace {
+
+using http::HttpSession;
+
+// One HTTP-FLV or WebSocket-FLV player: a sink of a live stream that owns nothing but its
+// place there; its HttpSession owns it and tells it when the connection closes.
+class FlvPlayer final : public LivePlayer, public http::HttpStream {
+public:
+    FlvPlayer(HttpSession& s, bool ws, std::string key) : s_(s), ws_(ws), key_(std::move(key)) {}
+
+    Connection& conn() override { return s_.conn(); }
+    uint64_t log_id() const override { return s_.id(); }
+
+    bool frame(LiveStream& st, LiveMsg& m, BufRef* out) override
+    {
+        BufRef& cached = ws_ ? m.ws_flv : m.flv;
+        if (!cached && !build(st, m, &cached)) return false;
+        *out = cached;
+        return true;
+    }
+
+    void publisher_ended(LiveStream&) override { end("stream unpublished"); }
+    void fail(const std::string&) override { end("relay failed"); }
+
+    void on_http_close(HttpSession&, const char* reason) override
+    {
+        STROM_LOG(info, s_.id(), "%s player of \"%s\" from %s closed: %s (%llu bytes, %llu dropped)",
+                  ws_ ? "ws-flv" : "http-flv", key_.c_str(), s_.peer(), reason,
+                  (unsigned long long)bytes, (unsigned long long)dropped);
+        live_module.remove_player(*this);
+    }
+
+    // The FLV file header (and PreviousTagSize0), flags from what the stream carries.
+    bool send_header(LiveStream* st)
+    {
+        bool audio = true, video = true;
+        if (st && st->has_publisher()) st->tracks(&audio, &video);
+        uint8_t buf[http::ws::kMaxFrameHeader + rtmp::kFlvFileStartSize];
+        size_t n = 0;
+        if (ws_) n = http::ws::write_frame_header(buf, http::ws::kBinary, true, rtmp::kFlvFileStartSize);
+        rtmp::flv_write_header(buf + n, audio, video);
+        n += rtmp::kFlvFileStartSize;
+        return s_.send_copy(std::string_view(reinterpret_cast<char*>(buf), n));
+    }
+
+private:
+    // The tag built once per message and format: [WebSocket header] tag header, payload,
+    // PreviousTagSize, copied once into pool blocks shared by every player of the format.
+    bool build(LiveStream& st, LiveMsg& m, BufRef* out)
+    {
+        if (m.len > rtmp::kFlvMaxDataSize) return false;
+        Chain ch(st.loop()->pool());
+        if (ws_) {
+            uint8_t hdr[http::ws::kMaxFrameHeader];
+            uint64_t len = rtmp::kFlvTagHeaderSize + uint64_t(m.len) + rtmp::kFlvBackPointerSize;
+            size_t n = http::ws::write_frame_header(hdr, http::ws::kBinary, true, len);
+            if (ch.append(hdr, n) != Rc::ok) return false;
+        }
+        if (rtmp::flv_append_tag(ch, m.type, m.ts, m.payload.get()) != Rc::ok) return false;
+        *out = ch.take();
+        return true;
+    }
+
+    void end(const char* reason)
+    {
+        if (ws_ && !s_.conn().closing()) {
+            uint8_t frame[http::ws::kMaxCloseFrame];
+            size_t n = http::ws::write_close_frame(frame, http::ws::kCloseNormal, reason);
+            (void)s_.send_copy(std::string_view(reinterpret_cast<char*>(frame), n));
+        }
+        s_.end_stream(reason);
+    }
+
+    HttpSession& s_;
+    bool ws_;
+    std::string key_;
+};
+
+int hex(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes a path segment; false on a bad escape or a decoded control character.
+bool path_decode(std::string_view in, std::string* out)
+{
+    out->clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (c == '%') {
+            int hi = i + 1 < in.size() ? hex(in[i + 1]) : -1;
+            int lo = i + 2 < in.size() ? hex(in[i + 2]) : -1;
+            if (hi < 0 || lo < 0) return false;
+            c = char(hi * 16 + lo);
+            i += 2;
+        }
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+        *out += c;
+    }
+    return true;
+}
+
+const AppBlock* find_rtmp_app(const Cycle& cycle, const std::string& app)
+{
+    for (const auto& srv : rtmp::rtmp_servers(cycle)) {
+        if (const AppBlock* a = srv->find_app(app)) return a;
+    }
+    return nullptr;
+}
+
+using C = HttpFlvConf;
+constexpr Directive kDirectives[] = {
+    {"flv_live", kCtxHttpAny, ArgShape::flag(), set_flag<&C::flv_live>},
+    {"flv_live_wait", kCtxHttpAny, ArgShape::flag(), set_flag<&C::flv_live_wait>},
+};
+
+}  // namespace
+
+std::span<const Directive> HttpFlvModule::directives() const { return kDirectives; }
+
+std::unique_ptr<ConfBase> HttpFlvModule::create_conf(ConfLevel level)
+{
+    if (level == ConfLevel::main) return nullptr;
+    return std::make_unique<HttpFlvConf>();
+}
+
+const char* HttpFlvModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel)
+{
+    auto& c = *static_cast<HttpFlvConf*>(child);
+    auto& p = *static_cast<const HttpFlvConf*>(parent);
+    merge_value(c.flv_live, p.flv_live, false);
+    merge_value(c.flv_live_wait, p.flv_live_wait, false);
+    return nullptr;
+}
+
+Rc HttpFlvModule::postconfiguration(Cycle& cycle)
+{
+    http::content_handlers(cycle).push_back(http::ContentHandler::bind<&HttpFlvModule::handle>(this));
+    for (auto& srv : cycle.proto("http")->servers) {
+        for (auto& loc : srv->apps) loc->conf<HttpFlvConf>(*this).cycle = &cycle;
+    }
+    return Rc::ok;
+}
+
+Rc HttpFlvModule::handle(HttpSession& s, const AppBlock& location)
+{
+    const HttpFlvConf& fc = location.conf<HttpFlvConf>(*this);
+    if (!*fc.flv_live) return Rc::declined;
+    const http::Request& r = s.request();
+    // The URL's shape: /APP/NAME.flv, NAME may hold further slashes.
+    std::string_view path = r.path;
+    if (path.size() < 7 || path[0] != '/' || path.substr(path.size() - 4) != ".flv") {
+        return Rc::declined;
+    }
+    std::string_view inner = path.substr(1, path.size() - 5);
+    size_t slash = inner.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == inner.size()) {
+        return Rc::declined;
+    }
+    if (r.method != "GET" && r.method != "HEAD") {
+        s.respond_error(405);
+        return Rc::done;
+    }
+    std::string app, name;
+    if (!path_decode(inner.substr(0, slash), &app) || !path_decode(inner.substr(slash + 1), &name)) {
+        s.respond_error(400, "bad escape in the stream path");
+        return Rc::done;
+    }
+    const AppBlock* a = fc.cycle ? find_rtmp_app(*fc.cycle, app) : nullptr;
+    bool ws = r.upgrade_websocket;
+    const char* proto = ws ? "ws-flv" : "http-flv";
+    if (!a || !*a->conf<LiveConf>(live_module).live) {
+        STROM_LOG(info, s.id(), "%s play \"%s/%s\" from %s: no live application \"%s\"", proto,
+                  app.c_str(), name.c_str(), s.peer(), app.c_str());
+        s.respond_error(404, "no such live application");
+        return Rc::done;
+    }
+    media::ClientRequest q;
+    q.action = media::Action::play;
+    q.protocol = proto;
+    q.id = s.id();
+    q.addr = reinterpret_cast<const sockaddr*>(&s.conn().peer());
+    q.addr_len = sizeof(sockaddr_storage);
+    q.peer = s.peer();
+    q.app = a;
+    q.app_name = app;
+    q.name = name;
+    q.args = std::string(r.query);
+    if (const char* why = run_stream_checks(*fc.cycle, q)) {
+        s.respond_error(403, why);
+        return Rc::done;
+    }
+    std::string key = app + "/" + name;
+    if (const char* why = live_module.play_refusal(*a, name, *fc.flv_live_wait)) {
+        STROM_LOG(info, s.id(), "%s play \"%s\" from %s: %s", proto, key.c_str(), s.peer(), why);
+        s.respond_error(404, "stream not found");
+        return Rc::done;
+    }
+    if (s.head_only()) {
+        s.respond(200, "video/x-flv", {}, "Cache-Control: no-cache\r\n");
+        return Rc::done;
+    }
+    auto owned = std::make_unique<FlvPlayer>(s, ws, key);
+    FlvPlayer* p = owned.get();
+    bool started = ws ? s.upgrade_websocket(std::move(owned))
+                      : s.start_stream(200, "video/x-flv", "Cache-Control: no-cache\r\n", std::move(owned));
+    if (!started) {
+        if (!s.conn().closing()) s.conn().close_after_flush("cannot start the stream");
+        return Rc::done;
+    }
+    // The slow-player policy of the application's RTMP players: the same out-queue bounds.
+    const rtmp::RtmpCoreConf& rc = rtmp::rtmp_conf(*a->server);
+    s.conn().out().configure(*rc.out_queue, *rc.out_queue_bytes);
+    LiveStream* st = live_module.find(key);
+    if (!p->send_header(st)) {
+        s.conn().close("cannot queue the FLV header");
+        return Rc::done;
+    }
+    STROM_LOG(info, s.id(), "%s play \"%s\" from %s%s", proto, key.c_str(), s.peer(),
+              st && st->has_publisher() ? "" : ", waiting for the publisher");
+    if (const char* why = live_module.add_player(*a, name, *p, s.conn().loop())) {
+        s.conn().close(why);
+    }
+    return Rc::done;
+}
+
+}  // namespace strom::mod
