@@ -89,6 +89,7 @@ private:
     void on_io(uint32_t events) override;
     void do_read();
     bool read_into_scratch(size_t* budget);
+    bool drained(size_t n, size_t asked) const;
     void do_write();
     static void on_flush_posted(Posted& p);
     static void on_read_posted(Posted& p);
@@ -121,6 +122,8 @@ private:
     bool write_blocked_ = false;
     bool read_paused_ = false;
     bool read_pending_ = false;   // data may be left in the socket (budget or pause)
+    bool pending_eof_ = false;    // FIN, hang-up or error reported: read to the end
+    bool stream_ = false;         // SOCK_STREAM: a short read leaves the socket empty
     bool want_drain_ = false;
     bool close_when_flushed_ = false;
     bool in_use_ = false;
