@@ -68,7 +68,11 @@ public:
     // --- output
     OutQueue& out() { return out_; }
     // Queues a framed message; false when the out-queue is full (nothing queued).
+    // This form walks the chain for its length.
     bool send(BufRef msg, uint8_t tag = 0) { return out_.push(std::move(msg), tag); }
+    // The same when the caller knows the chain's length (`len` must be exactly that):
+    // the hot path of a message enqueued for many players does not walk it each time.
+    bool send(BufRef msg, size_t len, uint8_t tag) { return out_.push(std::move(msg), len, tag); }
     // Writes the queue at the end of this loop iteration (one writev batch per
     // connection per iteration, however many messages were queued).
     void flush_soon();

@@ -2,6 +2,7 @@
 // wakeup (no read() that only says EAGAIN), yet every byte and the peer's close still
 // arrive, in bursts, through kept input, a small read budget and a pause. The read()
 // calls are counted from /proc/self/io (syscr), which counts this process's reads.
+// Also send() with a length the caller knows.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -280,4 +281,30 @@ TEST(Connection, MessageSocketIsReadUntilEagain)
     if (reads >= 0) {
         EXPECT_EQ(reads, 4) << "three messages, then EAGAIN";
     }
+}
+
+TEST(Connection, SendWithAKnownLengthQueuesTheSameBytes)
+{
+    EventLoop loop(4096, 64);
+    {
+        ConnectionTable table(loop, 2);
+        Pair p;
+        Seen seen;
+        auto* h = new Sink(seen);
+        Connection* c = adopt(table, p.a, h);
+        ASSERT_NE(c, nullptr);
+        std::string s = pattern(10000, 6);   // three blocks
+        Chain ch(loop.pool());
+        ASSERT_EQ(ch.append(s.data(), s.size()), Rc::ok);
+        ASSERT_TRUE(c->send(ch.take(), s.size(), 7));
+        EXPECT_EQ(c->out().bytes(), s.size());
+        EXPECT_EQ(c->out().back_tag(), 7);
+        c->flush_now();
+        EXPECT_TRUE(c->out().empty());
+        std::string got(s.size() + 1, '\0');
+        ASSERT_EQ(::read(p.b, got.data(), got.size()), ssize_t(s.size()));
+        got.resize(s.size());
+        EXPECT_EQ(got, s);
+    }
+    EXPECT_EQ(loop.pool().outstanding(), 0u);
 }
