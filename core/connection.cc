@@ -132,8 +132,9 @@ void Connection::on_io(uint32_t events)
 // than asked only when the receive queue ran dry, and bytes queued after that raise a
 // new edge. Not once the peer's FIN or an error was seen (no edge follows those), nor
 // for a socket of another type or an fd that is no socket (a read per datagram).
-// Two cases end a read early with data left: TCP urgent data and Unix SCM_RIGHTS. We use
-// neither; a peer that sends urgent data only stalls itself until its next bytes.
+// A few cases end a read early with data left: TCP urgent data, and on a Unix socket
+// passed fds (SCM_RIGHTS) or SO_PASSCRED with several writers. We use none of them; a
+// peer that sends urgent data only stalls itself until its next bytes.
 bool Connection::drained(size_t n, size_t asked) const
 {
     return n < asked && stream_ && !pending_eof_;
