@@ -118,18 +118,36 @@ void Connection::on_io(uint32_t events)
     }
     if (closing_) return;
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+        // The peer's FIN (or an error) is reported once and raises no later edge: from
+        // now on every read goes on to 0 or EAGAIN, or the close would be missed.
+        if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) pending_eof_ = true;
         read_pending_ = true;
         if (!read_paused_) do_read();
     }
 }
 
+// A read of n bytes out of `asked` left the socket empty, so the read loop can stop
+// without the read() that would only return EAGAIN (nginx's ngx_unix_recv does the same
+// with EPOLLRDHUP). True for a stream socket, TCP or Unix-domain: its read returns less
+// than asked only when the receive queue ran dry, and bytes queued after that raise a
+// new edge. Not once the peer's FIN or an error was seen (no edge follows those), nor
+// for a socket of another type or an fd that is no socket (a read per datagram).
+// A few cases end a read early with data left: TCP urgent data, and on a Unix socket
+// passed fds (SCM_RIGHTS) or SO_PASSCRED with several writers. We use none of them; a
+// peer that sends urgent data only stalls itself until its next bytes.
+bool Connection::drained(size_t n, size_t asked) const
+{
+    return n < asked && stream_ && !pending_eof_;
+}
+
 // Reads into the loop's scratch buffer and hands it to the handler; only what the
 // handler leaves unconsumed is copied into a pooled block of the connection's own.
-// Returns false when the read loop must stop (closed, EAGAIN, paused).
+// Returns false when the read loop must stop (closed, EAGAIN, drained, paused).
 bool Connection::read_into_scratch(size_t* budget)
 {
     uint8_t* buf = loop_->read_scratch();
-    ssize_t n = ::read(fd_.get(), buf, loop_->read_scratch_size());
+    uint32_t size = loop_->read_scratch_size();
+    ssize_t n = ::read(fd_.get(), buf, size);
     if (n <= 0) {
         if (n == 0) {
             close("closed by peer");
@@ -151,14 +169,20 @@ bool Connection::read_into_scratch(size_t* budget)
     uint32_t left = s_end_ - s_start_;
     const uint8_t* rest = buf + s_start_;
     scratch_ = nullptr;
-    if (closing_ || left == 0) return !closing_;
-    in_ = BufRef(loop_->pool().alloc());
-    if (!in_) {
-        close("out of buffers");
+    if (closing_) return false;
+    if (left > 0) {
+        in_ = BufRef(loop_->pool().alloc());
+        if (!in_) {
+            close("out of buffers");
+            return false;
+        }
+        memcpy(in_->data(), rest, left);
+        in_->end = left;
+    }
+    if (drained(size_t(n), size)) {
+        read_pending_ = false;
         return false;
     }
-    memcpy(in_->data(), rest, left);
-    in_->end = left;
     return true;
 }
 
@@ -182,12 +206,17 @@ void Connection::do_read()
             }
             return;
         }
-        ssize_t n = ::read(fd_.get(), in_->data() + in_->end, in_->room());
+        size_t room = in_->room();
+        ssize_t n = ::read(fd_.get(), in_->data() + in_->end, room);
         if (n > 0) {
             in_->end += uint32_t(n);
             bytes_in_ += uint64_t(n);
             budget = size_t(n) >= budget ? 0 : budget - size_t(n);
             handler_->on_read(*this);
+            if (!closing_ && drained(size_t(n), room)) {
+                read_pending_ = false;
+                return;
+            }
             continue;
         }
         if (n == 0) {
@@ -313,6 +342,7 @@ Connection* ConnectionTable::take_slot()
     c->in_use_ = true;
     c->closing_ = c->connecting_ = c->write_blocked_ = c->read_paused_ = false;
     c->read_pending_ = c->want_drain_ = c->close_when_flushed_ = false;
+    c->pending_eof_ = c->stream_ = false;
     c->close_reason_ = nullptr;
     c->handler_ = nullptr;
     c->server_ = nullptr;
@@ -352,6 +382,11 @@ Connection* ConnectionTable::adopt(int fd, const sockaddr* peer, socklen_t peer_
     }
     c->fd_.reset(fd);
     c->server_ = server;
+    // Whether a short read means drained (see drained()): a listener's sockets are
+    // streams, a caller's fd may be anything.
+    int type = 0;
+    socklen_t type_len = sizeof(type);
+    c->stream_ = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) == 0 && type == SOCK_STREAM;
     memset(&c->peer_, 0, sizeof(c->peer_));
     memcpy(&c->peer_, peer, peer_len < socklen_t(sizeof(c->peer_)) ? peer_len : sizeof(c->peer_));
     format_sockaddr(peer, peer_len, c->peer_text_, sizeof(c->peer_text_));
@@ -383,6 +418,7 @@ Connection* ConnectionTable::connect(const sockaddr* addr, socklen_t len, ConnHa
         return nullptr;
     }
     c->fd_.reset(fd);
+    c->stream_ = true;
     memset(&c->peer_, 0, sizeof(c->peer_));
     memcpy(&c->peer_, addr, len < socklen_t(sizeof(c->peer_)) ? len : sizeof(c->peer_));
     format_sockaddr(addr, len, c->peer_text_, sizeof(c->peer_text_));

@@ -68,7 +68,11 @@ public:
     // --- output
     OutQueue& out() { return out_; }
     // Queues a framed message; false when the out-queue is full (nothing queued).
+    // This form walks the chain for its length.
     bool send(BufRef msg, uint8_t tag = 0) { return out_.push(std::move(msg), tag); }
+    // The same when the caller knows the chain's length (`len` must be exactly that):
+    // the hot path of a message enqueued for many players does not walk it each time.
+    bool send(BufRef msg, size_t len, uint8_t tag) { return out_.push(std::move(msg), len, tag); }
     // Writes the queue at the end of this loop iteration (one writev batch per
     // connection per iteration, however many messages were queued).
     void flush_soon();
@@ -89,6 +93,7 @@ private:
     void on_io(uint32_t events) override;
     void do_read();
     bool read_into_scratch(size_t* budget);
+    bool drained(size_t n, size_t asked) const;
     void do_write();
     static void on_flush_posted(Posted& p);
     static void on_read_posted(Posted& p);
@@ -121,6 +126,8 @@ private:
     bool write_blocked_ = false;
     bool read_paused_ = false;
     bool read_pending_ = false;   // data may be left in the socket (budget or pause)
+    bool pending_eof_ = false;    // FIN, hang-up or error reported: read to the end
+    bool stream_ = false;         // SOCK_STREAM: a short read leaves the socket empty
     bool want_drain_ = false;
     bool close_when_flushed_ = false;
     bool in_use_ = false;

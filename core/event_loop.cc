@@ -87,6 +87,7 @@ void EventLoop::post(Posted& p)
 {
     if (p.queued) return;
     p.queued = true;
+    p.prev = posted_tail_;
     p.next = nullptr;
     if (posted_tail_) {
         posted_tail_->next = &p;
@@ -99,18 +100,18 @@ void EventLoop::post(Posted& p)
 void EventLoop::cancel_post(Posted& p)
 {
     if (!p.queued) return;
-    Posted** pp = &posted_head_;
-    Posted* prev = nullptr;
-    while (*pp && *pp != &p) {
-        prev = *pp;
-        pp = &(*pp)->next;
+    if (p.prev) {
+        p.prev->next = p.next;
+    } else {
+        posted_head_ = p.next;
     }
-    if (*pp) {
-        *pp = p.next;
-        if (posted_tail_ == &p) posted_tail_ = prev;
+    if (p.next) {
+        p.next->prev = p.prev;
+    } else {
+        posted_tail_ = p.prev;
     }
     p.queued = false;
-    p.next = nullptr;
+    p.prev = p.next = nullptr;
 }
 
 void EventLoop::defer_delete(Deletable* d)
@@ -140,13 +141,11 @@ void EventLoop::on_io(uint32_t)
 void EventLoop::run_posted()
 {
     // Events posted while running are run in the same pass (a flush posted by a resumed
-    // chain still goes out in this iteration); each runs at most once per post().
+    // chain still goes out in this iteration); each runs at most once per post(). An
+    // event is unlinked before it runs, so it may post itself again or be cancelled.
     while (posted_head_) {
         Posted* p = posted_head_;
-        posted_head_ = p->next;
-        if (!posted_head_) posted_tail_ = nullptr;
-        p->queued = false;
-        p->next = nullptr;
+        cancel_post(*p);
         p->fn(*p);
     }
 }

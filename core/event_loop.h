@@ -53,11 +53,14 @@ private:
 };
 
 // An event run after the current iteration's I/O (a deferred flush, a resumed chain).
-// Embedded in its owner; posting twice runs it once.
+// Embedded in its owner; posting twice runs it once. The queue is intrusive and doubly
+// linked, so post and cancel are O(1) (a closing connection cancels two of them).
+// An owner must cancel a queued event before it dies or is reassigned.
 struct Posted {
     using Callback = void (*)(Posted&);
     Callback fn = nullptr;
     void* arg = nullptr;
+    Posted* prev = nullptr;
     Posted* next = nullptr;
     bool queued = false;
 };
@@ -102,8 +105,8 @@ public:
     void cancel_timer(Timer& t) { timers_.cancel(t); }
     size_t timer_count() const { return timers_.size(); }
 
-    void post(Posted& p);
-    void cancel_post(Posted& p);
+    void post(Posted& p);          // no-op when already queued
+    void cancel_post(Posted& p);   // no-op when not queued (or already running)
     void defer_delete(Deletable* d);
     // Destroys what died now (normally the end of each iteration does it).
     void reap() { run_deletes(); }

@@ -208,6 +208,105 @@ TEST(EventLoop, PostedEventsRunAfterIoOncePerPost)
     EXPECT_EQ(runs, 1);
 }
 
+namespace {
+// A posted event that logs its id when run and may cancel or post others from its run.
+struct LoggedEvent {
+    Posted ev{&LoggedEvent::run, this};
+    int id = 0;
+    std::vector<int>* log = nullptr;
+    EventLoop* loop = nullptr;
+    LoggedEvent* cancels = nullptr;
+    LoggedEvent* posts = nullptr;
+    static void run(Posted& p)
+    {
+        auto* e = static_cast<LoggedEvent*>(p.arg);
+        e->log->push_back(e->id);
+        if (e->cancels) e->loop->cancel_post(e->cancels->ev);
+        if (e->posts) e->loop->post(e->posts->ev);
+    }
+};
+
+std::vector<LoggedEvent> logged_events(size_t n, EventLoop& loop, std::vector<int>& log)
+{
+    std::vector<LoggedEvent> evs(n);
+    for (size_t i = 0; i < n; ++i) {
+        evs[i].ev.arg = &evs[i];
+        evs[i].id = int(i);
+        evs[i].log = &log;
+        evs[i].loop = &loop;
+    }
+    return evs;
+}
+}  // namespace
+
+TEST(EventLoop, CancelledPostAtHeadMiddleOrTailLeavesTheOthersInOrder)
+{
+    EventLoop loop;
+    std::vector<int> log;
+    auto evs = logged_events(5, loop, log);
+    for (auto& e : evs) loop.post(e.ev);
+    loop.cancel_post(evs[0].ev);
+    loop.cancel_post(evs[2].ev);
+    loop.cancel_post(evs[4].ev);
+    loop.cancel_post(evs[4].ev);   // not queued any more: no-op
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    EXPECT_EQ(log, (std::vector<int>{1, 3}));
+    // The queue is whole again after those unlinks: post in a new order, cancel the
+    // only tail, post it back.
+    log.clear();
+    loop.post(evs[4].ev);
+    loop.post(evs[0].ev);
+    loop.cancel_post(evs[0].ev);
+    loop.post(evs[2].ev);
+    loop.post(evs[0].ev);
+    loop.post(evs[4].ev);   // already queued: stays where it is
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    EXPECT_EQ(log, (std::vector<int>{4, 2, 0}));
+    log.clear();
+    loop.post(evs[1].ev);
+    loop.cancel_post(evs[1].ev);   // the only one: head and tail at once
+    loop.post(evs[3].ev);
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    EXPECT_EQ(log, (std::vector<int>{3}));
+}
+
+TEST(EventLoop, EventsCancelledOrPostedWhilePostedEventsRun)
+{
+    EventLoop loop;
+    std::vector<int> log;
+    auto evs = logged_events(5, loop, log);
+    evs[0].cancels = &evs[2];   // queued after it: never runs
+    evs[0].posts = &evs[3];     // not queued: runs later in the same pass
+    evs[1].cancels = &evs[1];   // itself, while running: no-op
+    evs[1].posts = &evs[4];     // already queued: stays in its place
+    evs[4].cancels = &evs[0];   // already ran: no-op
+    for (int i : {0, 1, 2, 4}) loop.post(evs[size_t(i)].ev);
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    EXPECT_EQ(log, (std::vector<int>{0, 1, 4, 3}));
+    log.clear();
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    EXPECT_TRUE(log.empty()) << "every event ran once per post";
+}
+
+TEST(EventLoop, TenThousandPostsCancelledInReverseOrder)
+{
+    EventLoop loop;
+    std::vector<int> log;
+    auto evs = logged_events(10000, loop, log);
+    for (auto& e : evs) loop.post(e.ev);
+    for (size_t i = evs.size(); i-- > 0;) loop.cancel_post(evs[i].ev);
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    EXPECT_TRUE(log.empty());
+    // Every other one cancelled, from the back: the rest run in posting order.
+    for (auto& e : evs) loop.post(e.ev);
+    for (size_t i = evs.size(); i-- > 0;) {
+        if (i % 2) loop.cancel_post(evs[i].ev);
+    }
+    ASSERT_EQ(loop.run_once(0), Rc::ok);
+    ASSERT_EQ(log.size(), evs.size() / 2);
+    for (size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i], int(2 * i));
+}
+
 TEST(EventLoop, TimersFireFromLoopWithCachedClock)
 {
     EventLoop loop;
