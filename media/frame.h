@@ -32,6 +32,9 @@ struct Frame {
     BufRef rtmp;              // RTMP chunks at the stream's chunk size, message stream 1
     BufRef flv;               // FLV tag: header, payload, PreviousTagSize
     BufRef ws_flv;            // the same FLV tag as one WebSocket binary message
+    uint32_t rtmp_size = 0;   // their sizes, so a queue never walks a chain to learn them
+    uint32_t flv_size = 0;
+    uint32_t ws_flv_size = 0;
 };
 
 }  // namespace strom::media

@@ -27,11 +27,13 @@ public:
     Connection& conn() override { return s_.conn(); }
     uint64_t log_id() const override { return s_.id(); }
 
-    bool frame(LiveStream& st, LiveMsg& m, BufRef* out) override
+    bool frame(LiveStream& st, LiveMsg& m, BufRef* out, size_t* size) override
     {
         BufRef& cached = ws_ ? m.ws_flv : m.flv;
-        if (!cached && !build(st, m, &cached)) return false;
+        uint32_t& cached_size = ws_ ? m.ws_flv_size : m.flv_size;
+        if (!cached && !build(st, m, &cached, &cached_size)) return false;
         *out = cached;
+        *size = cached_size;
         return true;
     }
 
@@ -62,7 +64,7 @@ public:
 private:
     // The tag built once per message and format: [WebSocket header] tag header, payload,
     // PreviousTagSize, copied once into pool blocks shared by every player of the format.
-    bool build(LiveStream& st, LiveMsg& m, BufRef* out)
+    bool build(LiveStream& st, LiveMsg& m, BufRef* out, uint32_t* size)
     {
         if (m.len > rtmp::kFlvMaxDataSize) return false;
         Chain ch(st.loop()->pool());
@@ -73,6 +75,7 @@ private:
             if (ch.append(hdr, n) != Rc::ok) return false;
         }
         if (rtmp::flv_append_tag(ch, m.type, m.ts, m.payload.get()) != Rc::ok) return false;
+        *size = uint32_t(ch.size());
         *out = ch.take();
         return true;
     }

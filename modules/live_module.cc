@@ -312,6 +312,16 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     StreamOwner owner;
     bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
     bool fed = st && (st->has_publisher() || st->pulling());   // a relay pull is coming
+    if (!fed && !elsewhere && !(st && st->relay_waiting())) {
+        // Not live anywhere: a recorded file of that name plays instead (`play DIR` in
+        // the same application), else the player waits below.
+        for (const auto& probe : rtmp::rtmp_conf(*s.server()).hooks->vod_exists) {
+            if (probe.fn(probe.self, s, cmd.name)) {
+                STROM_LOG(info, s.id(), "play \"%s\" from %s: not live, playing the file", key.c_str(), s.peer());
+                return next(s, cmd);
+            }
+        }
+    }
     if (!fed && !elsewhere && !*lc.idle_streams) {
         STROM_LOG(info, s.id(), "play \"%s\" from %s: not published (idle_streams off)", key.c_str(), s.peer());
         (void)s.reject(cmd, Status::play_stream_not_found);

@@ -352,13 +352,14 @@ void LiveStream::tracks(bool* audio, bool* video) const
     if (!*audio && !*video) *audio = *video = true;
 }
 
-bool LiveStream::frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out)
+bool LiveStream::frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out, size_t* size)
 {
     uint32_t csid = lm.type == msg_type::video ? kCsidVideo
                   : lm.type == msg_type::audio ? (*conf_->interleave ? kCsidVideo : kCsidAudio)
                                                : kCsidData;
     rtmp::MsgHeader h{csid, lm.type, msid, lm.ts};
     BufPool& pool = loop_->pool();
+    *size = rtmp::framed_size(chunk_size, csid, lm.ts, lm.len);
     return rtmp::frame_message(pool, chunk_size, h, lm.payload.get(), 0, lm.len, out) == Rc::ok;
 }
 
@@ -387,9 +388,10 @@ bool LiveStream::enqueue(LivePlayer& p, LiveMsg& lm, bool droppable)
     OutQueue& q = c.out();
     bool late = q.count() >= q.capacity() * 3 / 4 || q.bytes() >= q.max_bytes() * 3 / 4;
     BufRef ref;
+    size_t size = 0;
     if (!(droppable && late)) {
-        if (!p.frame(*this, lm, &ref)) return false;
-        if (c.send(std::move(ref), kTagMedia)) {
+        if (!p.frame(*this, lm, &ref, &size)) return false;
+        if (c.send(std::move(ref), size, kTagMedia)) {
             p.stalled_since = 0;
             p.count_sent(lm.len);
             flush(p);
@@ -463,14 +465,19 @@ bool RtmpPlayer::wants(uint8_t type) const
     return true;
 }
 
-bool RtmpPlayer::frame(LiveStream& st, LiveMsg& m, BufRef* out)
+bool RtmpPlayer::frame(LiveStream& st, LiveMsg& m, BufRef* out, size_t* size)
 {
     if (ns->msid == 1 && s->out_chunk_size() == st.chunk_size()) {
-        if (!m.rtmp && !st.frame_rtmp(m, 1, st.chunk_size(), &m.rtmp)) return false;
+        if (!m.rtmp) {
+            size_t n = 0;
+            if (!st.frame_rtmp(m, 1, st.chunk_size(), &m.rtmp, &n)) return false;
+            m.rtmp_size = uint32_t(n);
+        }
         *out = m.rtmp;
+        *size = m.rtmp_size;
         return true;
     }
-    return st.frame_rtmp(m, ns->msid, s->out_chunk_size(), out);
+    return st.frame_rtmp(m, ns->msid, s->out_chunk_size(), out, size);
 }
 
 void RtmpPlayer::publisher_started(LiveStream& st)

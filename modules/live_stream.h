@@ -36,9 +36,9 @@ public:
     virtual uint64_t log_id() const = 0;
     // False while the player does not want messages of this type (paused, receiveAudio).
     virtual bool wants(uint8_t /*type*/) const { return true; }
-    // The framing of m for this player's format, shared through m's cache where the
-    // format allows; false when the pool is exhausted.
-    virtual bool frame(LiveStream& st, LiveMsg& m, BufRef* out) = 0;
+    // The framing of m for this player's format (*size: its bytes), shared through m's
+    // cache where the format allows; false when the pool is exhausted.
+    virtual bool frame(LiveStream& st, LiveMsg& m, BufRef* out, size_t* size) = 0;
     // A (new) publisher started feeding the stream the player waited on or played.
     virtual void publisher_started(LiveStream&) {}
     // The publisher left. The player may close itself (and be removed and freed).
@@ -66,7 +66,7 @@ public:
     Connection& conn() override { return s->conn(); }
     uint64_t log_id() const override { return s->id(); }
     bool wants(uint8_t type) const override;
-    bool frame(LiveStream& st, LiveMsg& m, BufRef* out) override;
+    bool frame(LiveStream& st, LiveMsg& m, BufRef* out, size_t* size) override;
     void publisher_started(LiveStream& st) override;
     void publisher_ended(LiveStream& st) override;
     void fail(const std::string& why) override;
@@ -125,8 +125,8 @@ public:
     // What the stream carries now (its sequence headers), for an FLV header's flags;
     // both true while nothing is known.
     void tracks(bool* audio, bool* video) const;
-    // RTMP chunks of lm for message stream msid at chunk_size (into *out).
-    bool frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out);
+    // RTMP chunks of lm for message stream msid at chunk_size (into *out, *size bytes).
+    bool frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out, size_t* size);
 
 private:
     // Runs f on every player. A send may close a player's session, which removes (and

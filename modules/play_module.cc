@@ -164,6 +164,7 @@ Rc PlayModule::postconfiguration(Cycle& cycle)
     rtmp::Hooks& h = rtmp::hooks(cycle);
     h.play.add<&PlayModule::on_play>(this);
     h.stream_length.push_back(rtmp::LengthHandler::bind<&PlayModule::stream_length>(this));
+    h.vod_exists.push_back(rtmp::FileProbe::bind<&PlayModule::has_file>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&PlayModule::on_close_stream>(this));
     h.disconnect.push_back(rtmp::Notify<Session&>::bind<&PlayModule::on_disconnect>(this));
     return Rc::ok;
@@ -228,6 +229,19 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     s.send_play_start(*ns, cmd.reset);
     p->start(cmd.start, cmd.duration);
     return Rc::done;
+}
+
+bool PlayModule::has_file(Session& s, const std::string& name)
+{
+    if (!s.app()) return false;
+    const PlayConf& pc = s.app()->conf<PlayConf>(*this);
+    if (pc.dirs.empty()) return false;
+    std::string path;
+    VodFormat format = VodFormat::flv;
+    int fd = vod_open(pc.dirs, name, &path, &format);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
 }
 
 double PlayModule::stream_length(Session& s, const std::string& name)

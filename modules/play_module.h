@@ -37,6 +37,7 @@ public:
     const char* merge(ConfBase* child, const ConfBase* parent, ConfLevel level) override;
     Rc postconfiguration(Cycle& cycle) override;
 
+    bool has_file(rtmp::Session& s, const std::string& name);
     double stream_length(rtmp::Session& s, const std::string& name);
     static constexpr size_t kLengthProbe = 256 * 1024;
     Rc on_play(rtmp::Session& s, rtmp::PlayCmd& cmd, rtmp::Next<rtmp::PlayCmd> next);

@@ -125,6 +125,22 @@ struct LengthHandler {
     }
 };
 
+// Whether a recorded file would play for `name` (VOD): live asks before it makes a
+// player of an absent stream wait, so a file is played instead (nginx-rtmp's order).
+struct FileProbe {
+    using Fn = bool (*)(void* self, Session& s, const std::string& name);
+    Fn fn;
+    void* self;
+    template <auto Method, class M>
+    static FileProbe bind(M* m)
+    {
+        return FileProbe{[](void* p, Session& s, const std::string& n) {
+                             return (static_cast<M*>(p)->*Method)(s, n);
+                         },
+                         m};
+    }
+};
+
 // A server session starts: once its client address is final (after the PROXY header
 // when the listener expects one), before the handshake. Rc::error refuses the client:
 // the handler logs why, the session closes (disconnect handlers still run).
@@ -146,6 +162,7 @@ struct Hooks {
     HookChain<PlayCmd> play;
     std::vector<MediaHandler> media;
     std::vector<LengthHandler> stream_length;
+    std::vector<FileProbe> vod_exists;
     // A publishing or playing NetStream ends (closeStream, deleteStream, disconnect).
     std::vector<Notify<Session&, NetStream&>> close_stream;
     // The connection is going away (after every close_stream).

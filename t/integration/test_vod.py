@@ -374,5 +374,61 @@ class SeekPauseTest(VodBase):
         return s
 
 
+LIVE_PLAY_CONF = """
+events { worker_connections 256; }
+rtmp {
+    server {
+        listen 127.0.0.1:{port};
+        application tv { live on; play {prefix}/vod1; }
+    }
+}
+"""
+
+
+class LiveThenFileTest(ServerTest):
+    """`live on` and `play DIR` in one application: the live stream when it has a
+    publisher, else the file when one exists, else wait as an idle stream."""
+
+    def test_live_then_file_then_wait(self):
+        need("ffmpeg", "ffprobe")
+        media = make_flv(seconds=8, gop=60)
+        srv = self.server(LIVE_PLAY_CONF)
+        os.makedirs(os.path.join(srv.prefix, "vod1"))
+        shutil.copy(media, os.path.join(srv.prefix, "vod1", "show.flv"))
+        srv.start()
+        # no publisher, a file: the file plays (to its end: 8 s of media)
+        out = os.path.join(srv.prefix, "file.flv")
+        r = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url("tv/show"),
+                            "-c", "copy", "-f", "flv", out], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(duration(out), 7.0)
+        self.assertIn('play "tv/show" from 127.0.0.1', srv.error_log())
+        self.assertIn("not live, playing the file", srv.error_log())
+        # a live publisher of the same name wins over the file
+        pub = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1",
+                                "-i", make_flv(seconds=10, gop=30, size="160x120", tag="live"),
+                                "-c", "copy", "-f", "flv", srv.url("tv/show")])
+        try:
+            deadline = time.time() + 10
+            while 'publish "tv/show" (' not in srv.error_log() and time.time() < deadline:
+                time.sleep(0.1)
+            r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                                "stream=width", "-of", "csv=p=0", srv.url("tv/show")],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.stdout.strip(), "160")   # the live stream, not the 320x240 file
+        finally:
+            pub.terminate()
+            pub.wait(10)
+        # neither: the player waits like an idle stream (no StreamNotFound)
+        c = RawRtmp(srv.port)
+        reader, _ = open_play(c, srv.port, "tv", "nothing")
+        deadline = time.time() + 10
+        while "waiting for the publisher" not in srv.error_log() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn('play "tv/nothing" from 127.0.0.1', srv.error_log())
+        self.assertIn("waiting for the publisher", srv.error_log())
+        c.close()
+
+
 if __name__ == "__main__":
     unittest.main()

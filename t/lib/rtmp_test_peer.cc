@@ -447,13 +447,13 @@ TestServer::~TestServer()
 
 rtmp::Session* TestServer::adopt(RtmpTestPeer& p)
 {
-    if (!cycle_ || cycle_->servers().empty()) {
+    if (!cycle_ || cycle_->proto("rtmp")->servers.empty()) {
         ADD_FAILURE() << "no server block in the test config: " << error_;
         return nullptr;
     }
     sockaddr_storage ss{};
     ss.ss_family = AF_UNIX;
-    ServerBlock* srv = cycle_->servers()[0].get();
+    ServerBlock* srv = cycle_->proto("rtmp")->servers[0].get();
     Connection* c = table_->adopt(p.take_server_fd(), reinterpret_cast<sockaddr*>(&ss),
                                   sizeof(sa_family_t), srv);
     if (!c) {

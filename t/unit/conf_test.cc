@@ -824,7 +824,8 @@ TEST(ConfInherit, NoRtmpBlockStillHasDefaults)
     EXPECT_FALSE((*c->proto("rtmp")).present());
     EXPECT_TRUE(c->proto("rtmp")->servers.empty());
     EXPECT_EQ(*(*c->proto("rtmp")).conf<TestConf>(test_module).chunk_size, 4096u);
-    EXPECT_EQ(c->proto("http"), nullptr);
+    EXPECT_EQ(c->proto("smtp"), nullptr);
+    EXPECT_FALSE(c->proto("http")->present());
     EXPECT_TRUE(c->main_conf<TestMain>(test_module).postconfigured);
 }
 
