@@ -6,6 +6,7 @@
 #include "core/conf_builder.h"
 #include "core/conf_context.h"
 #include "core/conf_parser.h"
+#include "core/module_slots.h"
 
 namespace strom {
 
@@ -25,6 +26,10 @@ std::unique_ptr<Cycle> Cycle::create(std::span<Module* const> modules, const std
     size_t slash = c->conf_path_.rfind('/');
     if (slash != std::string::npos) c->conf_dir_ = c->conf_path_.substr(0, slash == 0 ? 1 : slash);
     c->modules_.assign(modules.begin(), modules.end());
+    if (c->modules_.size() > kMaxModules) {
+        *error = conf_sprintf("%zu modules, more than the %zu context slots", c->modules_.size(), kMaxModules);
+        return nullptr;
+    }
     for (size_t i = 0; i < c->modules_.size(); ++i) {
         for (size_t j = 0; j < i; ++j) {
             if (c->modules_[j] == c->modules_[i]) {

@@ -149,15 +149,15 @@ Rc LimitModule::on_start(Session& s)
     }
     ++in_server;
     ++total_;
-    s.ctx(size_t(index)) = c;
+    s.ctx().set(*this, c);
     return Rc::ok;
 }
 
 void LimitModule::on_disconnect(Session& s)
 {
-    auto* c = static_cast<Counted*>(s.ctx(size_t(index)));
+    auto* c = s.ctx().get<Counted>(*this);
     if (!c) return;
-    s.ctx(size_t(index)) = nullptr;
+    s.ctx().raw(*this) = nullptr;
     --total_;
     auto sit = per_server_.find(c->server);
     if (sit != per_server_.end() && --sit->second == 0) per_server_.erase(sit);

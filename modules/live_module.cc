@@ -70,7 +70,7 @@ class LivePlayControl final : public rtmp::PlayControl {
 public:
     void pause(Session&, NetStream& ns, bool paused, double) override
     {
-        auto* p = static_cast<RtmpPlayer*>(ns.ctx[size_t(live_module.index)]);
+        auto* p = ns.ctx.get<RtmpPlayer>(live_module);
         if (p && !paused) p->waiting_key = true;
     }
     Rc seek(Session&, NetStream&, double) override { return Rc::declined; }
@@ -269,7 +269,7 @@ Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
         STROM_LOG(info, s.id(), "publish \"%s\" from %s takes over from session *%llu", key.c_str(),
                   s.peer(), (unsigned long long)old->id());
         for (auto& ons : old->streams()) {
-            if (ons->role == NetStream::Role::publishing && ons->ctx[size_t(index)] == st) {
+            if (ons->role == NetStream::Role::publishing && ons->ctx.raw(*this) == st) {
                 old->end_stream(*ons, true);
             }
         }
@@ -298,7 +298,7 @@ Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
         st->drop_pull();
     }
     st->set_conf(lc);
-    ns->ctx[size_t(index)] = st;
+    ns->ctx.set(*this, st);
     st->attach_publisher(s, ns);
     return rc;
 }
@@ -341,7 +341,7 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     ns->bytes = 0;
     ns->dropped = 0;
     ns->control = &live_control;
-    ns->ctx[size_t(index)] = p;
+    ns->ctx.set(*this, p);
     STROM_LOG(info, s.id(), "play \"%s\" from %s%s", key.c_str(), s.peer(),
               st->has_publisher() ? "" : ", waiting for the publisher");
     s.send_play_start(*ns, cmd.reset);
@@ -393,13 +393,13 @@ void LiveModule::remove_player(LivePlayer& p)
 
 Rc LiveModule::on_media(Session&, NetStream& ns, rtmp::MediaMsg& m)
 {
-    auto* st = static_cast<LiveStream*>(ns.ctx[size_t(index)]);
+    auto* st = ns.ctx.get<LiveStream>(*this);
     return st ? st->on_media(m) : Rc::ok;
 }
 
 void LiveModule::on_close_stream(Session&, NetStream& ns)
 {
-    void*& slot = ns.ctx[size_t(index)];
+    void*& slot = ns.ctx.raw(*this);
     if (!slot) return;
     if (ns.role == NetStream::Role::publishing) {
         auto* st = static_cast<LiveStream*>(slot);

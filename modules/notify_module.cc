@@ -101,7 +101,7 @@ bool url_on(const std::optional<HttpUrl>& u)
 
 NotifySession& state_of(Session& s)
 {
-    void*& slot = s.ctx(size_t(notify_module.index));
+    void*& slot = s.ctx().raw(notify_module);
     if (!slot) {
         auto* n = new NotifySession;
         n->s = &s;
@@ -612,7 +612,7 @@ void NotifyModule::on_record_done(const RecordDone& ev)
 void NotifyModule::on_disconnect(Session& s)
 {
     recording_.erase(s.id());
-    void*& slot = s.ctx(size_t(index));
+    void*& slot = s.ctx().raw(*this);
     auto* n = static_cast<NotifySession*>(slot);
     if (!n) return;
     if (n->gate_call) n->gate_call->cancel();

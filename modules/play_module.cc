@@ -118,7 +118,7 @@ struct PlayModule::PlayWait final : Mp4IndexWaiter, VodFileWaiter {
         if (idx) return run_again(std::move(idx), nullptr);
         std::unique_ptr<PlayWait> self(this);
         Session& ss = *s;
-        ss.ctx(size_t(play_module.index)) = nullptr;
+        ss.ctx().raw(play_module) = nullptr;
         ss.resume(cannot_play(ss, *cmd, path, why));
     }
 
@@ -129,7 +129,7 @@ struct PlayModule::PlayWait final : Mp4IndexWaiter, VodFileWaiter {
     {
         std::unique_ptr<PlayWait> self(this);
         Session& ss = *s;
-        ss.ctx(size_t(play_module.index)) = nullptr;
+        ss.ctx().raw(play_module) = nullptr;
         play_module.ready_ = std::move(idx);
         play_module.ready_src_ = std::move(opened);
         Rc rc = play_module.on_play(ss, *cmd, next);
@@ -193,7 +193,7 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
         w->cmd = &cmd;
         w->next = next;
         w->path = path;
-        s.ctx(size_t(index)) = w.release();
+        s.ctx().set(*this, w.release());
         return Rc::again;
     };
     if (!src && format == VodFormat::mp4 && !idx) {
@@ -223,7 +223,7 @@ Rc PlayModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     ns->bytes = 0;
     ns->dropped = 0;
     ns->control = p;
-    ns->ctx[size_t(index)] = p;
+    ns->ctx.set(*this, p);
     STROM_LOG(info, s.id(), "vod \"%s/%s\" from \"%s\" to %s, start %.0fms", s.app_name().c_str(), cmd.name.c_str(),
               path.c_str(), s.peer(), cmd.start > 0 ? cmd.start : 0.0);
     s.send_play_start(*ns, cmd.reset);
@@ -277,7 +277,7 @@ double PlayModule::stream_length(Session& s, const std::string& name)
 
 void PlayModule::on_disconnect(Session& s)
 {
-    void*& slot = s.ctx(size_t(index));
+    void*& slot = s.ctx().raw(*this);
     if (!slot) return;
     auto* w = static_cast<PlayWait*>(slot);
     mp4_index_cancel(w);
@@ -287,7 +287,7 @@ void PlayModule::on_disconnect(Session& s)
 
 void PlayModule::on_close_stream(Session&, NetStream& ns)
 {
-    void*& slot = ns.ctx[size_t(index)];
+    void*& slot = ns.ctx.raw(*this);
     if (!slot || ns.role != NetStream::Role::playing) return;
     delete static_cast<VodPlayer*>(slot);
     slot = nullptr;

@@ -239,7 +239,7 @@ Rc RecordModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
     Rc rc = next(s, cmd);
     NetStream* ns = s.stream(cmd.msid);
-    if (!ns || ns->role != NetStream::Role::publishing || !s.app() || ns->ctx[size_t(index)]) return rc;
+    if (!ns || ns->role != NetStream::Role::publishing || !s.app() || ns->ctx.raw(*this)) return rc;
     const RecordConf& ac = s.app()->conf<RecordConf>(*this);
     RecordStream* st = nullptr;
     auto add = [&](const RecordConf& c) {
@@ -249,20 +249,20 @@ Rc RecordModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
     };
     add(ac);
     for (const auto& r : ac.recorders) add(*r);
-    ns->ctx[size_t(index)] = st;
+    ns->ctx.set(*this, st);
     return rc;
 }
 
 Rc RecordModule::on_media(Session&, NetStream& ns, MediaMsg& m)
 {
-    auto* st = static_cast<RecordStream*>(ns.ctx[size_t(index)]);
+    auto* st = ns.ctx.get<RecordStream>(*this);
     if (st) st->on_media(m);
     return Rc::ok;   // recording problems never end the publish
 }
 
 void RecordModule::on_close_stream(Session&, NetStream& ns)
 {
-    void*& slot = ns.ctx[size_t(index)];
+    void*& slot = ns.ctx.raw(*this);
     if (!slot || ns.role != NetStream::Role::publishing) return;
     delete static_cast<RecordStream*>(slot);   // closes every file cleanly
     slot = nullptr;
@@ -270,7 +270,7 @@ void RecordModule::on_close_stream(Session&, NetStream& ns)
 
 Rc RecordModule::start(Session&, NetStream& ns, std::string_view recorder)
 {
-    auto* st = static_cast<RecordStream*>(ns.ctx[size_t(index)]);
+    auto* st = ns.ctx.get<RecordStream>(*this);
     Recorder* r = st ? st->find(recorder) : nullptr;
     if (!r) return Rc::declined;
     r->start();
@@ -279,7 +279,7 @@ Rc RecordModule::start(Session&, NetStream& ns, std::string_view recorder)
 
 Rc RecordModule::stop(Session&, NetStream& ns, std::string_view recorder)
 {
-    auto* st = static_cast<RecordStream*>(ns.ctx[size_t(index)]);
+    auto* st = ns.ctx.get<RecordStream>(*this);
     Recorder* r = st ? st->find(recorder) : nullptr;
     if (!r) return Rc::declined;
     r->stop();

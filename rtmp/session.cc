@@ -540,7 +540,7 @@ void Session::end_stream(NetStream& ns, bool notify)
     ns.role = NetStream::Role::idle;
     ns.control = nullptr;
     ns.paused = false;
-    for (auto& p : ns.ctx) p = nullptr;
+    ns.ctx.clear();
 }
 
 void Session::on_close(Connection& c, const char* reason)

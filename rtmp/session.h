@@ -2,7 +2,7 @@
 // directions, protocol control, the NetConnection/NetStream command state machine,
 // and the module chain's events. Owned by its Connection (as its handler); destroyed at
 // the end of the loop iteration in which the connection closed. Modules keep per-stream
-// state in NetStream::ctx[module index] and per-session state in Session::ctx().
+// state in NetStream::ctx and per-session state in Session::ctx() (core/module_slots.h).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/connection.h"
+#include "core/module_slots.h"
 #include "core/timer.h"
 #include "rtmp/ack_window.h"
 #include "rtmp/amf.h"
@@ -31,7 +32,6 @@ namespace strom::rtmp {
 class Handshake;
 class Session;
 
-inline constexpr size_t kMaxModuleSlots = 16;
 
 // What the module that took a play does on pause / seek (live, VOD).
 class PlayControl {
@@ -58,7 +58,7 @@ struct NetStream {
     uint64_t bytes = 0;        // media bytes received (publisher) or queued (player)
     uint64_t dropped = 0;      // frames dropped for this player
     PlayControl* control = nullptr;
-    void* ctx[kMaxModuleSlots] = {};
+    ModuleSlots ctx;
 };
 
 // One media message of a publishing stream (audio, video, or metadata), as every
@@ -133,7 +133,7 @@ public:
     const ConnectCmd& connect_info() const { return connect_; }
     const std::string& app_name() const { return connect_.app; }
     uint32_t out_chunk_size() const { return out_chunk_size_; }
-    void*& ctx(size_t module_index) { return ctx_[module_index]; }
+    ModuleSlots& ctx() { return ctx_; }
     NetStream* stream(uint32_t msid);
     std::vector<std::unique_ptr<NetStream>>& streams() { return streams_; }
 
@@ -244,7 +244,7 @@ private:
     std::unique_ptr<PlayCmd> pending_play_;
     Timer deadline_;
     Timer ping_timer_;
-    void* ctx_[kMaxModuleSlots] = {};
+    ModuleSlots ctx_;
     sockaddr_storage client_ss_{};   // set from a PROXY header; client_len_ 0 = socket peer
     socklen_t client_len_ = 0;
     char client_text_[64] = {};

@@ -5,8 +5,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/cycle.h"
+#include "core/module_slots.h"
 #include "http/http_core_module.h"
 #include "modules/http_flv_module.h"
 #include "modules/live_module.h"
@@ -156,6 +158,32 @@ TEST(HttpConf, NoHttpBlockMeansNoHttpListeners)
     EXPECT_FALSE(c->proto("http")->present());
     EXPECT_TRUE(c->proto("http")->servers.empty());
     EXPECT_EQ(c->listens.size(), 1u);
+}
+
+struct Dummy final : Module {
+    const char* name() const override { return "dummy"; }
+};
+
+TEST(ModuleSlots, TypedSlotsPerModuleAndALoadTimeBound)
+{
+    Dummy many[kMaxModules + 1];
+    std::vector<Module*> list;
+    for (Dummy& d : many) list.push_back(&d);
+    std::string err;
+    EXPECT_EQ(Cycle::load_string(list, "", "/p/s.conf", "/p/", &err), nullptr);
+    EXPECT_EQ(err, "33 modules, more than the 32 context slots");
+    list.pop_back();
+    auto c = Cycle::load_string(list, "", "/p/s.conf", "/p/", &err);
+    ASSERT_NE(c, nullptr) << err;
+    ModuleSlots slots;
+    int x = 7;
+    slots.set(many[31], &x);
+    EXPECT_EQ(slots.get<int>(many[31]), &x);
+    EXPECT_EQ(slots.get<int>(many[0]), nullptr);
+    slots.clear();
+    EXPECT_EQ(slots.get<int>(many[31]), nullptr);
+    Dummy unloaded;
+    EXPECT_DEATH(slots.raw(unloaded), "has no context slot");
 }
 
 }  // namespace
