@@ -96,9 +96,8 @@ void HttpSession::on_timer(Timer& t)
 {
     auto* s = static_cast<HttpSession*>(t.arg);
     if (s->mode_ != Mode::head && s->mode_ != Mode::body) return;
-    if (s->parser_.request().method.empty() && s->c_.input().empty() && !s->have_request_ &&
-        s->status_ != 0) {
-        s->c_.close("keepalive timeout");
+    if (s->idle_) {
+        s->c_.close("keepalive timeout");   // nginx closes an idle connection silently
         return;
     }
     STROM_LOG(info, s->id(), "client %s timed out sending the request", s->peer());
@@ -124,9 +123,9 @@ void HttpSession::read_requests()
         }
         std::span<const uint8_t> in = c_.input();
         if (in.empty()) return;
-        if (status_ != 0 && !have_request_) {
+        if (idle_) {
+            idle_ = false;
             arm(header_timeout_);   // keep-alive: a new request begins
-            status_ = 0;
         }
         size_t used = 0;
         Rc rc = parser_.feed(in.data(), in.size(), &used);
@@ -212,6 +211,7 @@ void HttpSession::after_response()
         return;
     }
     parser_.reset();
+    idle_ = true;
     arm(keepalive_timeout_);
 }
 

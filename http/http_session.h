@@ -95,6 +95,7 @@ private:
     std::unique_ptr<HttpStream> stream_;
     Mode mode_ = Mode::head;
     bool keep_alive_ = true;
+    bool idle_ = false;           // between requests: the keep-alive timeout runs
     bool responded_ = false;
     bool have_request_ = false;   // a head was parsed (for the access log)
     int status_ = 0;

@@ -100,12 +100,13 @@ std::span<const Directive> LiveModule::directives() const { return kDirectives; 
 
 std::unique_ptr<ConfBase> LiveModule::create_conf(ConfLevel level)
 {
-    if (level == ConfLevel::main) return nullptr;
+    if (level == ConfLevel::main) return std::make_unique<LiveMainConf>();
     return std::make_unique<LiveConf>();
 }
 
-const char* LiveModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel)
+const char* LiveModule::merge(ConfBase* child, const ConfBase* parent, ConfLevel level)
 {
+    if (level == ConfLevel::main) return nullptr;
     auto& c = *static_cast<LiveConf*>(child);
     auto& p = *static_cast<const LiveConf*>(parent);
     merge_value(c.live, p.live, false);
@@ -134,6 +135,14 @@ Rc LiveModule::postconfiguration(Cycle& cycle)
     h.play.add<&LiveModule::on_play>(this);
     h.media.push_back(rtmp::MediaHandler::bind<&LiveModule::on_media>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&LiveModule::on_close_stream>(this));
+    const StreamEvents* ev = &stream_events(cycle);
+    for (const auto& srv : rtmp::rtmp_servers(cycle)) {
+        for (const auto& app : srv->apps) {
+            auto& lc = app->conf<LiveConf>(*this);
+            lc.events = ev;
+            lc.app = app.get();
+        }
+    }
     return Rc::ok;
 }
 

@@ -13,13 +13,36 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cycle.h"
 #include "core/listener.h"
 #include "core/module.h"
+#include "media/listeners.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
 #include "rtmp/session.h"
 
 namespace strom::mod {
+
+class LiveStream;
+class LivePlayer;
+
+// The stream-level events of a configuration generation, whatever brought the media in
+// (an RTMP publisher, a pull from another worker or server) and whatever takes it out:
+// recording, and later HLS and the API, listen here instead of to RTMP sessions.
+struct StreamEvents {
+    // A source attached: a local publisher, or a pull from another worker or server.
+    std::vector<media::Listener<LiveStream&>> published;
+    // Each media message of the source, after the stream's players got it.
+    std::vector<media::Listener<LiveStream&, const rtmp::MediaMsg&>> frame;
+    // The source left (before the stream forgets its headers).
+    std::vector<media::Listener<LiveStream&>> unpublished;
+    std::vector<media::Listener<LiveStream&, LivePlayer&>> player_started;
+    std::vector<media::Listener<LiveStream&, LivePlayer&>> player_stopped;
+};
+
+struct LiveMainConf : ConfBase {
+    StreamEvents events;
+};
 
 struct LiveConf : ConfBase {
     std::optional<bool> live;
@@ -37,6 +60,8 @@ struct LiveConf : ConfBase {
     std::optional<bool> interleave;
     std::optional<uint64_t> send_merge;            // ms, 0 = flush every iteration
     std::optional<uint64_t> play_timeout;          // ms a lagging player may stay stalled
+    const StreamEvents* events = nullptr;          // the cycle's (set after parsing)
+    const AppBlock* app = nullptr;                 // the block this conf belongs to
 };
 
 class LiveStream;
@@ -109,5 +134,7 @@ private:
 };
 
 extern LiveModule live_module;
+
+inline StreamEvents& stream_events(const Cycle& c) { return c.main_conf<LiveMainConf>(live_module).events; }
 
 }  // namespace strom::mod

@@ -192,10 +192,16 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
         p.publisher_started(*this);   // the last use of p: a send may close and free it
     });
     if (*conf_->drop_idle_publisher) s.loop().add_timer(idle_timer_, *conf_->drop_idle_publisher);
+    if (conf_->events) {
+        for (const auto& l : conf_->events->published) l(*this);
+    }
 }
 
 void LiveStream::detach_publisher()
 {
+    if (publisher_ && conf_->events) {
+        for (const auto& l : conf_->events->unpublished) l(*this);
+    }
     stop_pushes();
     if (publisher_ && idle_timer_.armed()) publisher_->loop().cancel_timer(idle_timer_);
     publisher_ = nullptr;
@@ -233,6 +239,9 @@ void LiveStream::add_player(LivePlayer* p)
     p->merge_timer.arg = p;
     players_.push_back(p);
     ++live_players_;
+    if (conf_->events) {
+        for (const auto& l : conf_->events->player_started) l(*this, *p);
+    }
     if (publisher_) send_cached_start(*p);
 }
 
@@ -242,6 +251,9 @@ void LiveStream::remove_player(LivePlayer* p)
     for (size_t i = 0; i < players_.size(); ++i) {
         if (players_[i] != p) continue;
         --live_players_;
+        if (conf_->events) {
+            for (const auto& l : conf_->events->player_stopped) l(*this, *p);
+        }
         if (walking_) {
             players_[i] = nullptr;   // the walk compacts when it ends
         } else {
@@ -339,7 +351,15 @@ Rc LiveStream::on_media(MediaMsg& m)
     lm.payload = m.msg->payload;
     deliver(lm);
     cache(lm, m);
+    if (conf_->events) {
+        for (const auto& l : conf_->events->frame) l(*this, m);
+    }
     return Rc::ok;
+}
+
+bool LiveStream::fed_by_worker() const
+{
+    return pull_ && !pull_->remote() && publisher_ && publisher_ == pull_->session();
 }
 
 void LiveStream::tracks(bool* audio, bool* video) const

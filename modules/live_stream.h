@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/event_loop.h"
+#include "core/module_slots.h"
 #include "core/timer.h"
 #include "media/frame.h"
 #include "modules/live_module.h"
@@ -125,6 +126,14 @@ public:
     // What the stream carries now (its sequence headers), for an FLV header's flags;
     // both true while nothing is known.
     void tracks(bool* audio, bool* video) const;
+    // The source is a pull from another worker of this server (whose own stream is the
+    // original: it records it, counts it, ...), not a local publisher or another server.
+    bool fed_by_worker() const;
+    // The publisher's NetStream (nullptr for a pull from another worker or server).
+    rtmp::NetStream* publisher_stream() const { return publisher_ns_; }
+    // Per-stream state of other modules (a recording), reached through the module.
+    ModuleSlots ctx;
+
     // RTMP chunks of lm for message stream msid at chunk_size (into *out, *size bytes).
     bool frame_rtmp(LiveMsg& lm, uint32_t msid, uint32_t chunk_size, BufRef* out, size_t* size);
 

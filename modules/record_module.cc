@@ -14,6 +14,7 @@
 #include "core/cycle.h"
 #include "core/event_loop.h"
 #include "core/log.h"
+#include "modules/live_stream.h"
 #include "modules/record_recorder.h"
 #include "rtmp/rtmp_core_module.h"
 
@@ -216,6 +217,11 @@ Rc RecordModule::postconfiguration(Cycle& cycle)
     h.publish.add<&RecordModule::on_publish>(this);
     h.media.push_back(rtmp::MediaHandler::bind<&RecordModule::on_media>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&RecordModule::on_close_stream>(this));
+    StreamEvents& ev = stream_events(cycle);
+    ev.published.push_back(media::Listener<LiveStream&>::bind<&RecordModule::on_stream_published>(this));
+    ev.frame.push_back(
+        media::Listener<LiveStream&, const MediaMsg&>::bind<&RecordModule::on_stream_frame>(this));
+    ev.unpublished.push_back(media::Listener<LiveStream&>::bind<&RecordModule::on_stream_unpublished>(this));
     const RecordHooks* rh = &record_hooks(cycle);
     for (const auto& srv : rtmp::rtmp_servers(cycle)) {
         for (const auto& app : srv->apps) {
@@ -235,22 +241,64 @@ void RecordModule::exit_process(Cycle&)
     loop_ = nullptr;
 }
 
+namespace {
+
+// The recordings an application asks for, or nullptr when it records nothing.
+RecordStream* make_recordings(const RecordConf& ac, EventLoop& loop, uint64_t id, const std::string& app,
+                              const std::string& name, Session* s, NetStream* ns, bool append)
+{
+    RecordStream* st = nullptr;
+    auto add = [&](const RecordConf& c) {
+        if (!*c.mode) return;
+        if (!st) st = new RecordStream(loop, id, app, name, s, ns, append);
+        st->add(c);
+    };
+    add(ac);
+    for (const auto& r : ac.recorders) add(*r);
+    return st;
+}
+
+bool live_app(const AppBlock& app) { return *app.conf<LiveConf>(live_module).live; }
+
+}  // namespace
+
+// An application without `live`: its publishers are recorded from their sessions. With
+// `live on` the stream records whatever feeds it (on_stream_published below), so a stream
+// pulled from another worker or server is recorded like a local one.
 Rc RecordModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
     Rc rc = next(s, cmd);
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || ns->role != NetStream::Role::publishing || !s.app() || ns->ctx.raw(*this)) return rc;
+    if (live_app(*s.app())) return rc;
     const RecordConf& ac = s.app()->conf<RecordConf>(*this);
-    RecordStream* st = nullptr;
-    auto add = [&](const RecordConf& c) {
-        if (!*c.mode) return;
-        if (!st) st = new RecordStream(s, *ns, cmd.type == "append");
-        st->add(c);
-    };
-    add(ac);
-    for (const auto& r : ac.recorders) add(*r);
-    ns->ctx.set(*this, st);
+    ns->ctx.set(*this, make_recordings(ac, s.loop(), s.id(), s.app_name(), ns->name, &s, ns, cmd.type == "append"));
     return rc;
+}
+
+void RecordModule::on_stream_published(LiveStream& st)
+{
+    const LiveConf& lc = st.conf();
+    // A pull from another worker is that worker's stream: recorded there, once.
+    if (!lc.app || st.ctx.raw(*this) || !st.loop() || st.fed_by_worker()) return;
+    const RecordConf& ac = lc.app->conf<RecordConf>(*this);
+    Session* s = st.publisher();
+    NetStream* ns = st.publisher_stream();
+    if (!ns) s = nullptr;   // a pull: its client session is ours, not a publisher to notify
+    uint64_t id = st.publisher() ? st.publisher()->id() : 0;
+    bool append = ns && ns->type == "append";
+    st.ctx.set(*this, make_recordings(ac, *st.loop(), id, st.app(), st.name(), s, ns, append));
+}
+
+void RecordModule::on_stream_frame(LiveStream& st, const MediaMsg& m)
+{
+    if (auto* rs = st.ctx.get<RecordStream>(*this)) rs->on_media(m);
+}
+
+void RecordModule::on_stream_unpublished(LiveStream& st)
+{
+    delete st.ctx.get<RecordStream>(*this);   // closes every file cleanly
+    st.ctx.raw(*this) = nullptr;
 }
 
 Rc RecordModule::on_media(Session&, NetStream& ns, MediaMsg& m)
@@ -268,9 +316,17 @@ void RecordModule::on_close_stream(Session&, NetStream& ns)
     slot = nullptr;
 }
 
+RecordStream* RecordModule::recordings(NetStream& ns)
+{
+    if (auto* st = ns.ctx.get<RecordStream>(*this)) return st;
+    // live on: the stream's recordings (the live module keeps the publisher's stream)
+    auto* live = ns.role == NetStream::Role::publishing ? ns.ctx.get<LiveStream>(live_module) : nullptr;
+    return live ? live->ctx.get<RecordStream>(*this) : nullptr;
+}
+
 Rc RecordModule::start(Session&, NetStream& ns, std::string_view recorder)
 {
-    auto* st = ns.ctx.get<RecordStream>(*this);
+    RecordStream* st = recordings(ns);
     Recorder* r = st ? st->find(recorder) : nullptr;
     if (!r) return Rc::declined;
     r->start();
@@ -279,7 +335,7 @@ Rc RecordModule::start(Session&, NetStream& ns, std::string_view recorder)
 
 Rc RecordModule::stop(Session&, NetStream& ns, std::string_view recorder)
 {
-    auto* st = ns.ctx.get<RecordStream>(*this);
+    RecordStream* st = recordings(ns);
     Recorder* r = st ? st->find(recorder) : nullptr;
     if (!r) return Rc::declined;
     r->stop();

@@ -81,6 +81,7 @@ struct RecordMainConf : ConfBase {
 };
 
 class RecordStream;
+class LiveStream;
 
 class RecordModule final : public Module {
 public:
@@ -92,6 +93,10 @@ public:
     void exit_process(Cycle& cycle) override;
 
     Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
+    // Stream-level (live on): whatever feeds the stream is recorded, pulls included.
+    void on_stream_published(LiveStream& st);
+    void on_stream_frame(LiveStream& st, const rtmp::MediaMsg& m);
+    void on_stream_unpublished(LiveStream& st);
     Rc on_media(rtmp::Session& s, rtmp::NetStream& ns, rtmp::MediaMsg& m);
     void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
 
@@ -104,6 +109,7 @@ public:
     void record_done(const RecordConf& rc, const RecordDone& ev, EventLoop& loop);
 
 private:
+    RecordStream* recordings(rtmp::NetStream& ns);
     void spawn(const std::vector<std::string>& argv, const RecordDone& ev, EventLoop& loop);
     static void on_reap(Timer& t);
 

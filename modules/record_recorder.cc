@@ -115,10 +115,9 @@ bool Recorder::make_path(std::string* out)
 
 bool Recorder::open_file(uint32_t ts)
 {
-    rtmp::Session& s = st_.session();
     std::string path;
     if (!make_path(&path)) {
-        STROM_LOG(error, s.id(), "record \"%s/%s\": the name cannot be made a file name, recorder \"%s\" stopped",
+        STROM_LOG(error, st_.log_id(), "record \"%s/%s\": the name cannot be made a file name, recorder \"%s\" stopped",
                   st_.app().c_str(), st_.name().c_str(), c_.name.c_str());
         state_ = State::failed;
         return false;
@@ -143,7 +142,7 @@ bool Recorder::open_file(uint32_t ts)
     ++files_;
     if (o.video && st_.video_seq() && !write(msg_type::video, ts_offset_, st_.video_seq().get(), false)) return false;
     if (o.audio && st_.audio_seq() && !write(msg_type::audio, ts_offset_, st_.audio_seq().get(), false)) return false;
-    STROM_LOG(info, s.id(), "record \"%s/%s\"%s%s%s to \"%s\"", st_.app().c_str(), st_.name().c_str(),
+    STROM_LOG(info, st_.log_id(), "record \"%s/%s\"%s%s%s to \"%s\"", st_.app().c_str(), st_.name().c_str(),
               c_.name.empty() ? "" : " (recorder \"", c_.name.c_str(), c_.name.empty() ? "" : "\")", path.c_str());
     notify("NetStream.Record.Start");
     return true;
@@ -152,35 +151,34 @@ bool Recorder::open_file(uint32_t ts)
 void Recorder::close_file()
 {
     if (!file_open()) return;
-    rtmp::Session& s = st_.session();
     const char* what = "";
     uint64_t bytes = file_size();
     uint32_t dur = file_last_ts() - ts_offset_;
     Rc rc = file_close(true, &what);
     if (mp4()) bytes = mp4_.size();   // with the last fragment and the index
     if (rc != Rc::ok) {
-        STROM_LOG(warn, s.id(), "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
+        STROM_LOG(warn, st_.log_id(), "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
                   st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(errno));
     }
-    STROM_LOG(info, s.id(), "record \"%s/%s\" done: \"%s\", %llu bytes, %ums", st_.app().c_str(),
+    STROM_LOG(info, st_.log_id(), "record \"%s/%s\" done: \"%s\", %llu bytes, %ums", st_.app().c_str(),
               st_.name().c_str(), path_.c_str(), (unsigned long long)bytes, dur);
     notify("NetStream.Record.Stop");
     RecordDone ev;
-    ev.session_id = s.id();
+    ev.session_id = st_.log_id();
     ev.app = st_.app();
     ev.name = st_.name();
     ev.recorder = c_.name;
     ev.path = path_;
     ev.bytes = bytes;
     ev.duration_ms = dur;
-    record_module.record_done(c_, ev, s.loop());
+    record_module.record_done(c_, ev, st_.loop());
 }
 
 // A disk error: one line, this recorder stops, the stream and its players go on.
 void Recorder::fail(const char* what)
 {
     int err = errno;
-    STROM_LOG(error, st_.session().id(), "record \"%s/%s\": %s \"%s\" failed: %s; recorder \"%s\" stopped",
+    STROM_LOG(error, st_.log_id(), "record \"%s/%s\": %s \"%s\" failed: %s; recorder \"%s\" stopped",
               st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(err), c_.name.c_str());
     const char* ignored = "";
     (void)file_close(true, &ignored);   // the index still fits in space already written
@@ -190,20 +188,22 @@ void Recorder::fail(const char* what)
 
 void Recorder::notify(const char* code)
 {
-    rtmp::Session& s = st_.session();
-    if (!*c_.notify || s.conn().closing()) return;
+    rtmp::Session* s = st_.publisher();
+    if (!*c_.notify || !s || !st_.stream() || s->conn().closing()) return;
     bool failed = strcmp(code, "NetStream.Record.Failed") == 0;
     rtmp::AmfValue info = rtmp::AmfValue::object({{"level", failed ? "error" : "status"},
                                                   {"code", code},
                                                   {"description", path_},
                                                   {"recorder", c_.name}});
-    (void)s.send_status_raw(st_.stream().msid, info);
+    (void)s->send_status_raw(st_.stream()->msid, info);
 }
 
 // --- RecordStream -----------------------------------------------------------------------------
 
-RecordStream::RecordStream(rtmp::Session& s, rtmp::NetStream& ns, bool append)
-    : s_(&s), ns_(&ns), app_(s.app_name()), append_(append)
+RecordStream::RecordStream(EventLoop& loop, uint64_t log_id, std::string app, std::string name,
+                           rtmp::Session* publisher, rtmp::NetStream* ns, bool append)
+    : loop_(&loop), log_id_(log_id), s_(publisher), ns_(ns), app_(std::move(app)),
+      name_(std::move(name)), append_(append)
 {
 }
 

@@ -79,9 +79,13 @@ private:
     unsigned files_ = 0;
 };
 
+// The recordings of one published stream. Its source is a local RTMP publisher (which
+// also hears record_notify statuses) or a pull from another worker or server (publisher
+// null): the frames are the same.
 class RecordStream {
 public:
-    RecordStream(rtmp::Session& s, rtmp::NetStream& ns, bool append);
+    RecordStream(EventLoop& loop, uint64_t log_id, std::string app, std::string name,
+                 rtmp::Session* publisher, rtmp::NetStream* ns, bool append);
     ~RecordStream();
 
     void add(const RecordConf& conf);
@@ -89,10 +93,12 @@ public:
     Recorder* find(std::string_view recorder);
     void stop_all();
 
-    rtmp::Session& session() { return *s_; }
-    rtmp::NetStream& stream() { return *ns_; }
+    EventLoop& loop() { return *loop_; }
+    uint64_t log_id() const { return log_id_; }
+    rtmp::Session* publisher() { return s_; }        // nullptr for a pull
+    rtmp::NetStream* stream() { return ns_; }
     const std::string& app() const { return app_; }
-    const std::string& name() const { return ns_->name; }
+    const std::string& name() const { return name_; }
     bool append() const { return append_; }
     std::string_view meta() const { return meta_; }
     const BufRef& video_seq() const { return vseq_; }
@@ -101,9 +107,12 @@ public:
     bool has_video() const { return video_seen_ || meta_video_; }
 
 private:
+    EventLoop* loop_;
+    uint64_t log_id_;
     rtmp::Session* s_;
     rtmp::NetStream* ns_;
     std::string app_;
+    std::string name_;
     bool append_;
     std::string meta_;    // the onMetaData body (rare and small: copied)
     BufRef vseq_;

@@ -226,6 +226,19 @@ class HttpFlvTest(LiveTestBase):
         self.assertEqual(data.count(b"Connection: keep-alive"), 2)
         self.assertEqual(data.count(b"Connection: close"), 1)
 
+    def test_idle_keep_alive_connection_closes_at_keepalive_timeout(self):
+        srv = self.server(conf(http_server="keepalive_timeout 1s;")).start()
+        s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=10)
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = s.recv(65536)
+        self.assertIn(b"404 Not Found", data)
+        t0 = time.time()
+        self.assertEqual(s.recv(65536), b"")   # closed by the server, silently
+        self.assertGreater(time.time() - t0, 0.5)
+        self.assertLess(time.time() - t0, 5)
+        s.close()
+        self.assertNotIn("timed out sending the request", srv.error_log())
+
     def test_waiting_player_gets_the_stream_when_published(self):
         srv = self.server(conf(loc="flv_live_wait on;")).start()
         s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=10)

@@ -14,7 +14,7 @@ import unittest
 import urllib.parse
 
 from rtmp_raw import RawRtmp, amf_null, amf_obj, amf_str
-from strom_harness import ServerTest, free_port, have, make_flv, wait_for
+from strom_harness import ServerTest, ffprobe_streams, free_port, have, make_flv, wait_for
 
 
 class Callbacks(http.server.ThreadingHTTPServer):
@@ -381,6 +381,21 @@ class RelayRedirectTest(NotifyBase):
         wait_for(lambda: 'relay pull of "live/anything" from' in edge.error_log() and
                  "ended: pull no longer needed" in edge.error_log(), 10, what="the pull to end")
         wait_for(lambda: 'play stop "live/src"' in origin.error_log(), 10, what="origin play stop")
+
+    def test_a_relayed_stream_is_recorded_on_the_edge(self):
+        # The edge's stream comes from another server, not from a publisher of its own:
+        # it is recorded like a local one (the stream records whatever feeds it).
+        origin = self.origin()
+        self.origin_publishing(origin)
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start("on_play {cb}/redirect; notify_relay_redirect on; "
+                          "record all; record_path {prefix}/rec;")
+        self.assertEqual(self.play_streams(edge, edge.url("live/relayed"), seconds=4), ["audio", "video"])
+        wait_for(lambda: 'record "live/relayed" done' in edge.error_log(), 15, what="record done")
+        files = [f for f in os.listdir(os.path.join(edge.prefix, "rec")) if f.startswith("relayed")]
+        self.assertEqual(len(files), 1, files)
+        path = os.path.join(edge.prefix, "rec", files[0])
+        self.assertEqual(ffprobe_streams(path), ["aac,audio", "h264,video"])
 
     def test_play_relay_ends_with_the_origin_stream_and_resumes_with_it(self):
         origin, pub, edge, player, out = self.relayed_player(30)
