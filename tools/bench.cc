@@ -1,8 +1,13 @@
 #include "tools/bench.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstdio>
 
+#include "tools/bench_http_player.h"
+#include "tools/bench_rtmp_player.h"
 #include "tools/json_text.h"
 
 namespace strom::tools {
@@ -11,6 +16,20 @@ namespace {
 constexpr uint64_t kSettleMs = 1000;         // after a phase, before sampling memory
 constexpr uint64_t kPublisherWarmMs = 1500;  // a keyframe in the server's cache
 constexpr double kSaturatedPct = 85;
+
+Target with_port(const Target& t, int port)
+{
+    Target o = t;
+    if (o.ss.ss_family == AF_INET6) {
+        reinterpret_cast<sockaddr_in6*>(&o.ss)->sin6_port = htons(uint16_t(port));
+    } else {
+        reinterpret_cast<sockaddr_in*>(&o.ss)->sin_port = htons(uint16_t(port));
+    }
+    size_t colon = o.text.rfind(':');
+    o.text = (colon == std::string::npos ? o.text : o.text.substr(0, colon)) + ":" +
+             std::to_string(port);
+    return o;
+}
 }  // namespace
 
 Bench::~Bench()
@@ -21,6 +40,13 @@ Bench::~Bench()
 ProcSample Bench::server_sample() const
 {
     return a_.server_pid > 0 ? sample_process_tree(a_.server_pid) : ProcSample{};
+}
+
+std::unique_ptr<BenchPlayer> Bench::make_player(const SentLog* log, bool idle)
+{
+    if (a_.http_port && !idle)
+        return std::make_unique<HttpFlvBenchPlayer>(shared_, log, a_.http_port);
+    return std::make_unique<RtmpBenchPlayer>(shared_, log);
 }
 
 void Bench::wait_ms(uint64_t ms)
@@ -40,6 +66,7 @@ bool Bench::setup(BenchResult* r)
         r->error = err;
         return false;
     }
+    if (a_.http_port) http_target_ = with_port(target_, a_.http_port);
     uint64_t need = uint64_t(a_.players) + a_.idle + a_.streams + 64;
     uint64_t have = ClientLoop::raise_fd_limit();
     if (have < need) {
@@ -77,10 +104,10 @@ void Bench::ramp(std::vector<std::unique_ptr<BenchPlayer>>& conns, uint32_t coun
         while (started < due) {
             uint32_t stream = started % a_.streams;
             const SentLog* log = idle || logs_.empty() ? nullptr : logs_[stream].get();
-            conns.push_back(std::make_unique<BenchPlayer>(shared_, log));
+            conns.push_back(make_player(log, idle));
             RtmpUrl u = a_.url;
             u.stream = idle ? "" : a_.stream_prefix + "-" + std::to_string(stream);
-            (void)conns.back()->start(*cl_, target_, u);
+            (void)conns.back()->start(*cl_, a_.http_port && !idle ? http_target_ : target_, u);
             ++started;
         }
         if (started == count) {
@@ -238,8 +265,10 @@ bool Bench::run(BenchResult* r)
 void Bench::print_text(const BenchArgs& a, const BenchResult& r)
 {
     auto ms = [](uint64_t us) { return double(us) / 1000.0; };
-    printf("bench %s  streams %u  players %u  idle %u  ramp %s/s%s%s\n", a.url.text().c_str(),
-           a.streams, a.players, a.idle, a.ramp > 0 ? std::to_string(int(a.ramp)).c_str() : "all",
+    printf("bench %s  streams %u  players %u%s  idle %u  ramp %s/s%s%s\n", a.url.text().c_str(),
+           a.streams, a.players,
+           a.http_port ? ("  http-flv :" + std::to_string(a.http_port)).c_str() : "", a.idle,
+           a.ramp > 0 ? std::to_string(int(a.ramp)).c_str() : "all",
            a.label.empty() ? "" : "  label ", a.label.c_str());
     if (a.idle) {
         printf("idle conns     %u connected, %u failed", r.idle_ok, r.idle_failed);
@@ -286,6 +315,7 @@ void Bench::print_json(const BenchArgs& a, const BenchResult& r)
     printf("{\"label\":%s,\"url\":%s,\"streams\":%u,\"players\":%u,\"idle\":%u,\"ramp\":%.0f,",
            json_str(a.label).c_str(), json_str(a.url.text()).c_str(), a.streams, a.players, a.idle,
            a.ramp);
+    if (a.http_port) printf("\"players_protocol\":\"http-flv\",\"http_port\":%d,", a.http_port);
     printf(
         "\"players_ok\":%u,\"players_failed\":%u,\"players_dropped\":%u,\"players_no_frame\":%u,",
         r.players_ok, r.players_failed, r.players_dropped, r.players_no_frame);

@@ -3,7 +3,8 @@
 // started at a given rate, and after a warm-up a measured window gives delivered Mbit/s,
 // continuity, added latency, time to first frame, the server's CPU per GB and memory
 // (with --server-pid) and the bench's own CPU. Optional idle connections (connect only)
-// measure the server's memory per idle connection first.
+// measure the server's memory per idle connection first. Players speak RTMP, or with
+// --http-port HTTP-FLV (the publishers and idle connections stay RTMP).
 #pragma once
 
 #include <memory>
@@ -65,12 +66,15 @@ private:
     // Starts connections [from, to) of `conns` at the ramp rate; idle connections when
     // `idle`. Returns when all are settled or the timeout passed.
     void ramp(std::vector<std::unique_ptr<BenchPlayer>>& conns, uint32_t count, bool idle);
+    // A player of `log`'s stream in the protocol asked for; idle connections are RTMP.
+    std::unique_ptr<BenchPlayer> make_player(const SentLog* log, bool idle);
     void wait_ms(uint64_t ms);
     ProcSample server_sample() const;
     bool stop_requested() const { return cl_->interrupted(); }
 
     BenchArgs a_;
     Target target_;
+    Target http_target_;  // target_ with the --http-port
     FlvFile file_;
     std::unique_ptr<ClientLoop> cl_;
     BenchShared shared_;

@@ -335,6 +335,13 @@ Opt bench_option(Walker& w, std::string_view name, BenchArgs* b)
         b->server_pid = int(pid);
         return Opt::taken;
     }
+    if (name == "--http-port") {
+        uint32_t port = 0;
+        if (!count_option(w, name, 65535, &port)) return Opt::bad;
+        if (!port) return (w.bad(name, "0", "a port from 1 to 65535"), Opt::bad);
+        b->http_port = int(port);
+        return Opt::taken;
+    }
     if (name == "--label") {
         if (!w.value(name, &v)) return Opt::bad;
         b->label = std::string(v);
@@ -399,7 +406,9 @@ const char* client_usage(std::string_view name)
                "           [--players N] [--idle N] [--ramp PER_SEC|0] [--warmup 3s] [--duration "
                "10s]\n"
                "           [--stream-prefix bench] [--no-publish] [--server-pid PID] [--json]\n"
-               "           [--label TEXT] [--timeout 10s]\n";
+               "           [--label TEXT] [--http-port PORT] [--timeout 10s]\n"
+               "  --http-port PORT: the players are HTTP-FLV players of the same streams\n"
+               "           (GET http://host:PORT/app/NAME.flv); publishers stay RTMP\n";
     }
     return "usage: strom-client COMMAND ...\n"
            "  publish FILE.flv URL [--loop] [--speed 1|max]   publish an FLV file, paced\n"

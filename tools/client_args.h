@@ -71,6 +71,7 @@ struct BenchArgs {
     uint64_t duration_ms = 10000;  // the measured window
     bool no_publish = false;       // players of streams published by someone else
     int server_pid = 0;
+    int http_port = 0;  // players play http://host:PORT/app/NAME.flv (0: RTMP players)
     bool json = false;
     std::string label;  // copied into the output (server name, config)
 };

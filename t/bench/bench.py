@@ -2,7 +2,8 @@
 against one worker of each server with the same chunk size, on their own ports and
 temporary prefixes (nginx runs with its own -p prefix, config and error log, never the
 system ones). Runs alternate A/B; the table gives each figure for both servers and the
-ratio strom/nginx. Results are appended to t/bench/RESULTS.md with the date and machine.
+ratio strom/nginx. Strom also serves HTTP-FLV (flv_live) on a second port: "strom
+http-flv" is Strom with the bench's players on HTTP-FLV, the publisher still on RTMP. Results are appended to t/bench/RESULTS.md with the date and machine.
 Called by t/bench/run.sh (which installs nginx and libnginx-mod-rtmp when missing)."""
 
 import argparse
@@ -63,6 +64,8 @@ class Server:
         self.objs = objs
         self.prefix = None   # made by start(), removed by stop()
         self.port = None
+        self.http_port = None   # an HTTP-FLV listener (Strom only)
+        self.http_players = False   # the bench's players play over HTTP-FLV
         self.proc = None
 
     def url(self, app="live"):
@@ -76,6 +79,8 @@ class Server:
         self.proc = subprocess.Popen(self.cmd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      cwd=self.prefix)
         wait_listen(self.port, self.proc)
+        if self.http_port:
+            wait_listen(self.http_port, self.proc)
         deadline = time.time() + 10
         while not children(self.proc.pid) and time.time() < deadline:
             time.sleep(0.05)
@@ -101,12 +106,16 @@ class Server:
 
 
 class Strom(Server):
-    def __init__(self, objs, send_merge="0"):
+    def __init__(self, objs, send_merge="0", http_players=False):
         super().__init__(objs)
         self.send_merge = send_merge
+        self.http_players = http_players
         self.name = "strom" if send_merge == "0" else "strom(merge %s)" % send_merge
+        if http_players:
+            self.name += " http-flv"
 
     def write_conf(self):
+        self.http_port = free_port()
         with open(os.path.join(self.prefix, "strom.conf"), "w") as f:
             f.write("""daemon off;
 worker_processes 1;
@@ -124,7 +133,13 @@ rtmp {
         application vod { play %s; }
     }
 }
-""" % (self.port, CHUNK, self.send_merge, VOD_DIR))
+http {
+    server {
+        listen 127.0.0.1:%d;
+        location / { flv_live on; }
+    }
+}
+""" % (self.port, CHUNK, self.send_merge, VOD_DIR, self.http_port))
 
     def cmd(self):
         return [os.path.join(self.objs, "strom"), "-p", self.prefix + "/", "-c",
@@ -211,6 +226,8 @@ class Runner:
                    "--players", str(players), "--idle", str(idle), "--ramp", str(ramp), "--warmup", warmup,
                    "--duration", duration, "--server-pid", str(server.proc.pid), "--json",
                    "--label", server.name, "--timeout", "20s"]
+            if server.http_players:
+                cmd += ["--http-port", str(server.http_port)]
             if vod:   # nginx-rtmp takes "mp4:NAME", and a bare NAME for FLV
                 cmd += ["--no-publish", "--stream-prefix", "mp4:bench" if vod == "mp4" else "bench"]
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -276,6 +293,7 @@ def main():
     win = "3s" if quick else "8s"
     strom0 = lambda: Strom(run.objs, "0")
     strom100 = lambda: Strom(run.objs, "100ms")
+    strom_http = lambda: Strom(run.objs, "0", http_players=True)
     nginx = lambda: Nginx(run.objs)
     rows = []   # (workload, figure, strom, nginx, unit, better)
     notes = []
@@ -311,6 +329,21 @@ def main():
         rows.append(("1c. VOD %s RSS per player" % fmt_.upper(), "strom",
                      median(r["rss_per_player"] / 1024 for r in res["strom"]),
                      median(r["rss_per_player"] / 1024 for r in res["nginx-rtmp"]), "KiB", "lower"))
+
+    print("== 1d. HTTP-FLV players vs RTMP players at 500 (strom send_merge 0; publisher on RTMP)",
+          flush=True)
+    res = run.ab([nginx, strom0, strom_http], reps, players=500, duration=win)
+    http_cpu = median(r["server_cpu_s_per_gb"] for r in res["strom http-flv"])
+    rtmp_cpu = median(r["server_cpu_s_per_gb"] for r in res["strom"])
+    nginx_cpu = median(r["server_cpu_s_per_gb"] for r in res["nginx-rtmp"])
+    rows.append(("1d. CPU-s/GB, 500 players", "strom http-flv", http_cpu, nginx_cpu, "s/GB", "lower"))
+    rows.append(("1d. CPU-s/GB, 500 players", "strom", rtmp_cpu, nginx_cpu, "s/GB", "lower"))
+    rows.append(("1d. p99 latency, 500 players", "strom http-flv",
+                 median(r["latency_p99_ms"] for r in res["strom http-flv"]),
+                 median(r["latency_p99_ms"] for r in res["nginx-rtmp"]), "ms", "lower"))
+    if http_cpu and rtmp_cpu:
+        notes.append("1d: strom HTTP-FLV %.3f vs strom RTMP %.3f CPU-s/GB at 500 players: ratio %.2f "
+                     "(target <= 1.00, in the same A/B run)" % (http_cpu, rtmp_cpu, http_cpu / rtmp_cpu))
 
     print("== 2. players held on one worker (zero loss, p99 < 500 ms)", flush=True)
     steps = [500, 1000] if quick else [500, 1000, 1500, 2000, 3000, 4000, 5000]

@@ -237,3 +237,23 @@ TEST(ClientArgs, Bench)
     EXPECT_FALSE(
         parse_bench_args({"rtmp://h/live", "--file", "m", "--stream-prefix", "a/b"}, &b, &err));
 }
+
+TEST(ClientArgs, BenchHttpPortMakesHttpFlvPlayers)
+{
+    BenchArgs b;
+    std::string err;
+    ASSERT_TRUE(parse_bench_args({"rtmp://h/live", "--file", "m", "--players", "5"}, &b, &err));
+    EXPECT_EQ(b.http_port, 0);  // RTMP players unless asked
+    ASSERT_TRUE(parse_bench_args(
+        {"rtmp://h/live", "--file", "m", "--players", "5", "--http-port", "8080"}, &b, &err))
+        << err;
+    EXPECT_EQ(b.http_port, 8080);
+    ASSERT_TRUE(parse_bench_args({"rtmp://h/live", "--file", "m", "--http-port=81"}, &b, &err));
+    EXPECT_EQ(b.http_port, 81);
+    for (const char* bad : {"0", "65536", "-1", "x", ""}) {
+        EXPECT_FALSE(parse_bench_args({"rtmp://h/live", "--file", "m", "--http-port", bad}, &b, &err))
+            << bad;
+        EXPECT_NE(err.find("--http-port"), std::string::npos) << bad;
+    }
+    EXPECT_FALSE(parse_bench_args({"rtmp://h/live", "--file", "m", "--http-port"}, &b, &err));
+}
