@@ -32,6 +32,9 @@ public:
     virtual void on_connected(Connection&, bool /*ok*/) {}
     // The connection is closing; after this call the handler is destroyed (deferred).
     virtual void on_close(Connection& c, const char* reason) = 0;
+    // Idle between requests (an HTTP keep-alive connection): a draining worker closes it
+    // instead of waiting for it, as nginx closes idle connections at a graceful stop.
+    virtual bool idle() const { return false; }
 };
 
 class ConnHandlerFactory {

@@ -76,6 +76,9 @@ private:
     static void on_drain_timer(Timer& t)
     {
         auto* w = static_cast<Worker*>(t.arg);
+        w->conns_.for_each([](Connection& c) {
+            if (c.handler() && c.handler()->idle()) c.close("worker shutting down");
+        });
         if (w->conns_.active() == 0) {
             STROM_LOG(notice, 0, "exiting: all connections closed");
             w->loop_.stop();

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/log.h"
+#include "core/process.h"
 #include "core/version.h"
 #include "http/http_core_module.h"
 
@@ -145,7 +146,8 @@ void HttpSession::on_head()
     responded_ = false;
     out_at_start_ = c_.bytes_out();
     const Request& r = request();
-    keep_alive_ = r.keep_alive;
+    WorkerContext* w = current_worker();
+    keep_alive_ = r.keep_alive && !(w && w->draining);   // a draining worker says close
     if (timer_.armed()) c_.loop().cancel_timer(timer_);
     loc_ = server_ ? server_->find_prefix(r.path) : nullptr;
     BodyLimits bl;

@@ -68,6 +68,7 @@ public:
 
     void on_read(Connection& c) override;
     void on_close(Connection& c, const char* reason) override;
+    bool idle() const override { return idle_ && mode_ == Mode::head; }
 
     static const char* status_text(int status);
 

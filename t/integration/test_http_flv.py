@@ -239,6 +239,18 @@ class HttpFlvTest(LiveTestBase):
         s.close()
         self.assertNotIn("timed out sending the request", srv.error_log())
 
+    def test_reload_closes_idle_keep_alive_connections_of_the_old_worker(self):
+        srv = self.server(conf(http_server="keepalive_timeout 60s;")).start()
+        s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=20)
+        s.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"404 Not Found", s.recv(65536))
+        srv.signal(signal.SIGHUP)
+        t0 = time.time()
+        self.assertEqual(s.recv(65536), b"")   # the draining worker closes it, not in 60 s
+        self.assertLess(time.time() - t0, 15)
+        s.close()
+        wait_for(lambda: "exiting: all connections closed" in srv.error_log(), 10, what="old worker exit")
+
     def test_waiting_player_gets_the_stream_when_published(self):
         srv = self.server(conf(loc="flv_live_wait on;")).start()
         s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=10)

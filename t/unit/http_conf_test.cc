@@ -77,7 +77,7 @@ TEST(HttpConf, LocationsInheritAndOverride)
     const AppBlock& special = *srv.find_prefix("/live/special/");
     EXPECT_EQ(*http::http_conf(root).keepalive_timeout, 5000u);
     EXPECT_EQ(*http::http_conf(live).keepalive_timeout, 1000u);
-    EXPECT_EQ(*http::http_conf(special).keepalive_timeout, 1000u);
+    EXPECT_EQ(*http::http_conf(special).keepalive_timeout, 5000u);   // siblings: from the server
     EXPECT_TRUE(*root.conf<mod::HttpFlvConf>(mod::http_flv_module).flv_live);
     EXPECT_FALSE(*special.conf<mod::HttpFlvConf>(mod::http_flv_module).flv_live);
     ASSERT_EQ(http::http_conf(root).add_header->size(), 1u);
