@@ -66,7 +66,7 @@ size_t write_close_frame(uint8_t out[kMaxCloseFrame], uint16_t code, std::string
     }
     size_t h = write_frame_header(out, kClose, true, 2 + n);
     store_be16(out + h, code);
-    std::memcpy(out + h + 2, reason.data(), n);
+    if (n) std::memcpy(out + h + 2, reason.data(), n);   // an empty view may have a null data()
     return h + 2 + n;
 }
 

@@ -208,6 +208,8 @@ TEST(WebSocket, CloseFrames)
     EXPECT_EQ(hex(f, n), "8800");
     n = write_close_frame(f, 1005, "");
     EXPECT_EQ(hex(f, n), "8800") << "1005 is never sent";
+    n = write_close_frame(f, kCloseNormal, {});   // a code without a reason (a null view)
+    EXPECT_EQ(hex(f, n), "880203e8");
     std::string e_acute;
     for (int i = 0; i < 62; ++i) e_acute += "\xc3\xa9";  // 124 bytes: over 123
     n = write_close_frame(f, kCloseGoingAway, e_acute);
