@@ -62,9 +62,9 @@ Rc write_all(int fd, const struct iovec* iov, int n, size_t total)
         size_t skip = done;   // what an earlier short write already took
         int i = 0;
         while (i < n && skip >= iov[i].iov_len) skip -= iov[i++].iov_len;
-        struct iovec local[64];
+        struct iovec local[1024];   // IOV_MAX on Linux
         int k = 0;
-        for (; i < n && k < 64; ++i, ++k) {
+        for (; i < n && k < 1024; ++i, ++k) {
             local[k] = iov[i];
             if (k == 0) {
                 local[0].iov_base = static_cast<char*>(iov[i].iov_base) + skip;
@@ -98,14 +98,12 @@ Rc pwrite_all(int fd, const uint8_t* p, size_t n, uint64_t off)
     return Rc::ok;
 }
 
-Rc run_append(int fd, const SinkOp& op)
+void collect_iov(const SinkOp& op, std::vector<struct iovec>* iov, size_t* total)
 {
-    std::vector<struct iovec> iov;
-    size_t total = 0;
     auto add = [&](const void* p, size_t n) {
         if (!n) return;
-        iov.push_back({const_cast<void*>(p), n});
-        total += n;
+        iov->push_back({const_cast<void*>(p), n});
+        *total += n;
     };
     if (!op.data.empty()) {
         add(op.data.data(), op.data.size());
@@ -114,7 +112,21 @@ Rc run_append(int fd, const SinkOp& op)
         for (const Block* b = op.chain.get(); b; b = b->next) add(b->data() + b->start, b->size());
         add(op.small + op.head_len, op.tail_len);
     }
-    return total ? write_all(fd, iov.data(), int(iov.size()), total) : Rc::ok;
+}
+
+// Consecutive appends go to the kernel in one writev: a disk that is slow per request
+// (network, FUSE) then costs one wait per batch, not one per tag.
+void run_appends(int fd, bool* failed, SinkOp* const* ops, size_t n)
+{
+    if (*failed) return;
+    std::vector<struct iovec> iov;
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) collect_iov(*ops[i], &iov, &total);
+    if (total && write_all(fd, iov.data(), int(iov.size()), total) != Rc::ok) {
+        ops[0]->err = errno;   // reported once: on the first op of the batch
+        ops[0]->what = "write";
+        *failed = true;
+    }
 }
 
 // Runs one op on a sink's fd (writer thread, or the caller's in synchronous mode).
@@ -123,14 +135,11 @@ Rc run_append(int fd, const SinkOp& op)
 void run_op(int* fd, bool* failed, SinkOp& op)
 {
     switch (op.kind) {
-    case SinkOp::Kind::append:
-        if (*failed) return;
-        if (run_append(*fd, op) != Rc::ok) {
-            op.err = errno;
-            op.what = "write";
-            *failed = true;
-        }
+    case SinkOp::Kind::append: {
+        SinkOp* one = &op;
+        run_appends(*fd, failed, &one, 1);
         return;
+    }
     case SinkOp::Kind::pwrite:
         if (*failed) return;
         if (pwrite_all(*fd, op.data.data(), op.data.size(), op.offset) != Rc::ok) {
@@ -156,6 +165,8 @@ void run_op(int* fd, bool* failed, SinkOp& op)
 class Writer final : public IoHandler {
 public:
     static constexpr unsigned kMaxThreads = 4;
+    static constexpr size_t kBatchOps = 256;            // appends per writev at most
+    static constexpr size_t kBatchBytes = 1024 * 1024;
 
     static Writer& get()
     {
@@ -268,13 +279,27 @@ private:
             --w.idle_;
             SinkState* st = w.ready_.front();
             w.ready_.pop_front();
+            std::vector<SinkOp*> batch;
             for (bool more = true; more;) {
-                SinkOp* op = st->ops.front();
+                batch.assign(1, st->ops.front());
                 st->ops.pop_front();
+                if (batch[0]->kind == SinkOp::Kind::append) {
+                    size_t bytes = batch[0]->bytes;
+                    while (!st->ops.empty() && st->ops.front()->kind == SinkOp::Kind::append &&
+                           batch.size() < kBatchOps && bytes < kBatchBytes) {
+                        bytes += st->ops.front()->bytes;
+                        batch.push_back(st->ops.front());
+                        st->ops.pop_front();
+                    }
+                }
                 lock.unlock();
-                run_op(&st->fd, &st->failed, *op);
+                if (batch[0]->kind == SinkOp::Kind::append) {
+                    run_appends(st->fd, &st->failed, batch.data(), batch.size());
+                } else {
+                    run_op(&st->fd, &st->failed, *batch[0]);
+                }
                 lock.lock();
-                w.done_.push_back(op);
+                for (SinkOp* op : batch) w.done_.push_back(op);
                 more = !st->ops.empty();
                 // Not scheduled any more: from here the loop may free st (after a close).
                 if (!more) st->scheduled = false;
