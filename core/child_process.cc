@@ -15,7 +15,7 @@ namespace strom {
 
 namespace {
 
-constexpr uint64_t kPollMs = 100;   // only without pidfd_open (Linux < 5.3)
+constexpr uint64_t kPollMs = 100;  // only without pidfd_open (Linux < 5.3)
 
 int pidfd_open(pid_t pid)
 {
@@ -74,7 +74,8 @@ Rc ChildProcess::spawn(const std::vector<std::string>& argv, int out_fd, ChildHa
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     if (out_fd >= 0) {
         posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
@@ -126,7 +127,7 @@ bool ChildProcess::try_reap()
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == 0 || (r < 0 && errno == EINTR)) return false;
-    if (r < 0) status = -1;   // ECHILD: reaped elsewhere (SIGCHLD ignored); status unknown
+    if (r < 0) status = -1;  // ECHILD: reaped elsewhere (SIGCHLD ignored); status unknown
     reg_.reset();
     pidfd_.reset();
     loop_.cancel_timer(kill_timer_);

@@ -51,7 +51,7 @@ public:
     static int exit_code(int status);
 
 private:
-    void on_io(uint32_t events) override;   // the pidfd
+    void on_io(uint32_t events) override;  // the pidfd
     bool try_reap();
     static void on_kill_timer(Timer& t);
     static void on_poll_timer(Timer& t);
@@ -60,7 +60,7 @@ private:
     ChildHandler* h_ = nullptr;
     pid_t pid_ = -1;
     UniqueFd pidfd_;
-    IoReg reg_;   // after pidfd_: dies first
+    IoReg reg_;  // after pidfd_: dies first
     Timer kill_timer_;
     Timer poll_timer_;
 };

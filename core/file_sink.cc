@@ -22,8 +22,8 @@ struct SinkOp {
     enum class Kind : uint8_t { append, pwrite, close };
     Kind kind = Kind::append;
     SinkState* st = nullptr;
-    uint64_t offset = 0;   // pwrite
-    size_t bytes = 0;      // appended bytes, counted against the bound
+    uint64_t offset = 0;  // pwrite
+    size_t bytes = 0;     // appended bytes, counted against the bound
     uint8_t small[FileSink::kSmallMax];
     uint8_t head_len = 0;
     uint8_t tail_len = 0;
@@ -38,7 +38,7 @@ struct SinkOp {
 // (`scheduled`), so its ops run in order. Freed by the loop once its close op is done.
 struct SinkState {
     // loop thread
-    FileSink* owner = nullptr;   // null once closing
+    FileSink* owner = nullptr;  // null once closing
     FileSinkHandler* handler = nullptr;
     FileSinkClosed* closed = nullptr;
     size_t queued = 0;
@@ -59,10 +59,10 @@ Rc write_all(int fd, const struct iovec* iov, int n, size_t total)
 {
     size_t done = 0;
     while (done < total) {
-        size_t skip = done;   // what an earlier short write already took
+        size_t skip = done;  // what an earlier short write already took
         int i = 0;
         while (i < n && skip >= iov[i].iov_len) skip -= iov[i++].iov_len;
-        struct iovec local[1024];   // IOV_MAX on Linux
+        struct iovec local[1024];  // IOV_MAX on Linux
         int k = 0;
         for (; i < n && k < 1024; ++i, ++k) {
             local[k] = iov[i];
@@ -123,7 +123,7 @@ void run_appends(int fd, bool* failed, SinkOp* const* ops, size_t n)
     size_t total = 0;
     for (size_t i = 0; i < n; ++i) collect_iov(*ops[i], &iov, &total);
     if (total && write_all(fd, iov.data(), int(iov.size()), total) != Rc::ok) {
-        ops[0]->err = errno;   // reported once: on the first op of the batch
+        ops[0]->err = errno;  // reported once: on the first op of the batch
         ops[0]->what = "write";
         *failed = true;
     }
@@ -135,26 +135,26 @@ void run_appends(int fd, bool* failed, SinkOp* const* ops, size_t n)
 void run_op(int* fd, bool* failed, SinkOp& op)
 {
     switch (op.kind) {
-    case SinkOp::Kind::append: {
-        SinkOp* one = &op;
-        run_appends(*fd, failed, &one, 1);
-        return;
-    }
-    case SinkOp::Kind::pwrite:
-        if (*failed) return;
-        if (pwrite_all(*fd, op.data.data(), op.data.size(), op.offset) != Rc::ok) {
-            op.err = errno;
-            op.what = "pwrite";
-            *failed = true;
+        case SinkOp::Kind::append: {
+            SinkOp* one = &op;
+            run_appends(*fd, failed, &one, 1);
+            return;
         }
-        return;
-    case SinkOp::Kind::close:
-        if (*fd >= 0 && ::close(*fd) != 0 && errno != EINTR) {
-            op.err = errno;
-            op.what = "close";
-        }
-        *fd = -1;
-        return;
+        case SinkOp::Kind::pwrite:
+            if (*failed) return;
+            if (pwrite_all(*fd, op.data.data(), op.data.size(), op.offset) != Rc::ok) {
+                op.err = errno;
+                op.what = "pwrite";
+                *failed = true;
+            }
+            return;
+        case SinkOp::Kind::close:
+            if (*fd >= 0 && ::close(*fd) != 0 && errno != EINTR) {
+                op.err = errno;
+                op.what = "close";
+            }
+            *fd = -1;
+            return;
     }
 }
 
@@ -165,18 +165,18 @@ void run_op(int* fd, bool* failed, SinkOp& op)
 class Writer final : public IoHandler {
 public:
     static constexpr unsigned kMaxThreads = 4;
-    static constexpr size_t kBatchOps = 256;            // appends per writev at most
+    static constexpr size_t kBatchOps = 256;  // appends per writev at most
     static constexpr size_t kBatchBytes = 1024 * 1024;
 
     static Writer& get()
     {
-        static Writer* w = new Writer;   // lives as long as the process: threads use it
+        static Writer* w = new Writer;  // lives as long as the process: threads use it
         return *w;
     }
 
     bool bind(EventLoop& loop)
     {
-        if (loop_ && loop_ != &loop) return false;   // serving another loop (tests only)
+        if (loop_ && loop_ != &loop) return false;  // serving another loop (tests only)
         if (!efd_) {
             efd_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
             if (!efd_) return false;
@@ -242,7 +242,7 @@ private:
             }
         }
         bool last = op->kind == SinkOp::Kind::close;
-        delete op;   // drops its pool references, here on the loop thread
+        delete op;  // drops its pool references, here on the loop thread
         if (!last) return;
         FileSinkClosed* cb = st->closed;
         int err = st->close_err;
@@ -350,7 +350,10 @@ void FileSink::open(UniqueFd fd, EventLoop* loop, size_t max_queue, FileSinkHand
     sync_fd_ = std::move(fd);
 }
 
-size_t FileSink::queued_bytes() const { return st_ ? st_->queued : 0; }
+size_t FileSink::queued_bytes() const
+{
+    return st_ ? st_->queued : 0;
+}
 
 Rc FileSink::submit(SinkOp* op, bool bounded, const char** what)
 {
@@ -388,8 +391,8 @@ Rc FileSink::submit(SinkOp* op, bool bounded, const char** what)
     return Rc::error;
 }
 
-Rc FileSink::append(std::span<const uint8_t> head, const Block* chain, std::span<const uint8_t> tail,
-                    const char** what)
+Rc FileSink::append(std::span<const uint8_t> head, const Block* chain,
+                    std::span<const uint8_t> tail, const char** what)
 {
     if (head.size() + tail.size() > kSmallMax) {
         errno = EINVAL;
@@ -454,7 +457,10 @@ Rc FileSink::close(FileSinkClosed* done, const char** what)
     return rc;
 }
 
-unsigned file_sink_pending() { return Writer::get().live(); }
+unsigned file_sink_pending()
+{
+    return Writer::get().live();
+}
 
 unsigned file_sink_drain(EventLoop& loop, uint64_t timeout_ms)
 {

@@ -48,10 +48,10 @@ protected:
 
 class FileSink {
 public:
-    static constexpr size_t kSmallMax = 32;   // head + tail bytes copied beside a chain
+    static constexpr size_t kSmallMax = 32;  // head + tail bytes copied beside a chain
 
     FileSink() = default;
-    ~FileSink();   // an open sink is closed (its queue still written), nobody told
+    ~FileSink();  // an open sink is closed (its queue still written), nobody told
     FileSink(const FileSink&) = delete;
     FileSink& operator=(const FileSink&) = delete;
 
@@ -81,14 +81,17 @@ public:
     // Bytes of appends queued and not yet written.
     size_t queued_bytes() const;
     // Would a bounded append of n bytes be refused now?
-    bool full(size_t n) const { return max_queue_ && queued_bytes() > 0 && queued_bytes() + n > max_queue_; }
+    bool full(size_t n) const
+    {
+        return max_queue_ && queued_bytes() > 0 && queued_bytes() + n > max_queue_;
+    }
     size_t max_queue() const { return max_queue_; }
 
 private:
     Rc submit(struct SinkOp* op, bool bounded, const char** what);
 
-    UniqueFd sync_fd_;           // synchronous mode
-    SinkState* st_ = nullptr;    // queued mode; owned by the writer
+    UniqueFd sync_fd_;         // synchronous mode
+    SinkState* st_ = nullptr;  // queued mode; owned by the writer
     size_t max_queue_ = 0;
 };
 

@@ -54,7 +54,10 @@ bool proc_exists(pid_t pid)
     return p != std::string::npos && p + 2 < line.size() && line[p + 2] != 'Z';
 }
 
-bool zombie_or_alive(pid_t pid) { return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0; }
+bool zombie_or_alive(pid_t pid)
+{
+    return access(("/proc/" + std::to_string(pid)).c_str(), F_OK) == 0;
+}
 
 }  // namespace
 
@@ -67,8 +70,9 @@ TEST(ChildProcess, TrueExitsZeroThroughTheLoopAndLeavesNoZombie)
     ASSERT_EQ(c.spawn({"/bin/true"}, -1, &e, &err), Rc::ok) << strerror(err);
     pid_t pid = c.pid();
     EXPECT_TRUE(c.running());
-    EXPECT_EQ(e.calls, 0);   // never reported from inside spawn
-    ASSERT_TRUE(run_until(loop, [&] { return e.calls > 0; }, 5000));
+    EXPECT_EQ(e.calls, 0);  // never reported from inside spawn
+    ASSERT_TRUE(run_until(
+        loop, [&] { return e.calls > 0; }, 5000));
     EXPECT_EQ(e.calls, 1);
     EXPECT_TRUE(WIFEXITED(e.status));
     EXPECT_EQ(ChildProcess::exit_code(e.status), 0);
@@ -84,12 +88,14 @@ TEST(ChildProcess, ShellExitStatusIsDelivered)
     int err = 0;
     ASSERT_EQ(c.spawn({"/bin/sh", "-c", "exit 3"}, -1, &e, &err), Rc::ok);
     pid_t pid = c.pid();
-    ASSERT_TRUE(run_until(loop, [&] { return e.calls > 0; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return e.calls > 0; }, 5000));
     EXPECT_EQ(ChildProcess::exit_code(e.status), 3);
     EXPECT_FALSE(zombie_or_alive(pid));
     // The same object runs another program afterwards.
     ASSERT_EQ(c.spawn({"/bin/sh", "-c", "exit 4"}, -1, &e, &err), Rc::ok);
-    ASSERT_TRUE(run_until(loop, [&] { return e.calls > 1; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return e.calls > 1; }, 5000));
     EXPECT_EQ(ChildProcess::exit_code(e.status), 4);
 }
 
@@ -102,7 +108,8 @@ TEST(ChildProcess, KillReachesTheWholeGroupEvenWhenItIgnoresSigterm)
     ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
     int err = 0;
     // The background sleep is in the group too; both ignore SIGTERM.
-    ASSERT_EQ(c.spawn({"/bin/sh", "-c", "trap '' TERM; sleep 30 & echo $!; wait; sleep 30"}, p[1], &e, &err),
+    ASSERT_EQ(c.spawn({"/bin/sh", "-c", "trap '' TERM; sleep 30 & echo $!; wait; sleep 30"}, p[1],
+                      &e, &err),
               Rc::ok);
     close(p[1]);
     char buf[32] = {};
@@ -116,14 +123,17 @@ TEST(ChildProcess, KillReachesTheWholeGroupEvenWhenItIgnoresSigterm)
     uint64_t t0 = loop.now();
     c.kill(300);
     // SIGTERM is ignored: still running well within the grace period
-    (void)run_until(loop, [&] { return e.calls > 0; }, 150);
+    (void)run_until(
+        loop, [&] { return e.calls > 0; }, 150);
     EXPECT_EQ(e.calls, 0);
-    ASSERT_TRUE(run_until(loop, [&] { return e.calls > 0; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return e.calls > 0; }, 5000));
     EXPECT_GE(loop.now() - t0, 290u);
     EXPECT_TRUE(WIFSIGNALED(e.status));
     EXPECT_EQ(ChildProcess::exit_code(e.status), 128 + SIGKILL);
     // The grandchild died with its group (reaped by init, or a zombie until then).
-    ASSERT_TRUE(run_until(loop, [&] { return !proc_exists(grandchild); }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return !proc_exists(grandchild); }, 5000));
 }
 
 TEST(ChildProcess, MissingProgramIsAnError)
@@ -145,7 +155,7 @@ TEST(ChildProcess, ParentDescriptorsAreNotInheritedAndStdoutGoesWhereAsked)
 {
     EventLoop loop;
     int leak[2];
-    ASSERT_EQ(pipe(leak), 0);   // no O_CLOEXEC on purpose
+    ASSERT_EQ(pipe(leak), 0);  // no O_CLOEXEC on purpose
     int out[2];
     ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
     std::string script = "for f in " + std::to_string(leak[0]) + " " + std::to_string(leak[1]) +
@@ -162,8 +172,9 @@ TEST(ChildProcess, ParentDescriptorsAreNotInheritedAndStdoutGoesWhereAsked)
     close(out[0]);
     close(leak[0]);
     close(leak[1]);
-    ASSERT_TRUE(run_until(loop, [&] { return e.calls > 0; }, 5000));
-    EXPECT_EQ(got, "ok\nstdin=1\n");   // nothing leaked; stdin is /dev/null (read hits EOF)
+    ASSERT_TRUE(run_until(
+        loop, [&] { return e.calls > 0; }, 5000));
+    EXPECT_EQ(got, "ok\nstdin=1\n");  // nothing leaked; stdin is /dev/null (read hits EOF)
 }
 
 TEST(ChildProcess, SignalMaskAndDispositionsAreReset)
@@ -172,7 +183,7 @@ TEST(ChildProcess, SignalMaskAndDispositionsAreReset)
     sigset_t term, old;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
-    ASSERT_EQ(sigprocmask(SIG_BLOCK, &term, &old), 0);   // as the worker does for its signalfd
+    ASSERT_EQ(sigprocmask(SIG_BLOCK, &term, &old), 0);  // as the worker does for its signalfd
     struct sigaction ign = {}, old_int;
     ign.sa_handler = SIG_IGN;
     sigaction(SIGINT, &ign, &old_int);
@@ -183,7 +194,8 @@ TEST(ChildProcess, SignalMaskAndDispositionsAreReset)
     sigprocmask(SIG_SETMASK, &old, nullptr);
     sigaction(SIGINT, &old_int, nullptr);
     ASSERT_EQ(rc, Rc::ok);
-    ASSERT_TRUE(run_until(loop, [&] { return e.calls > 0; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return e.calls > 0; }, 5000));
     EXPECT_EQ(ChildProcess::exit_code(e.status), 128 + SIGTERM);
 }
 
@@ -201,7 +213,8 @@ TEST(ChildProcess, HandlerMayDestroyTheProcessObject)
     } o(loop);
     int err = 0;
     ASSERT_EQ(o.c->spawn({"/bin/true"}, -1, &o, &err), Rc::ok);
-    ASSERT_TRUE(run_until(loop, [&] { return o.c == nullptr; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return o.c == nullptr; }, 5000));
 }
 
 TEST(Backoff, DoublesToTheMaxAndResets)
@@ -216,7 +229,7 @@ TEST(Backoff, DoublesToTheMaxAndResets)
     b.reset();
     EXPECT_EQ(b.peek(), 3000u);
     EXPECT_EQ(b.next(), 3000u);
-    Backoff odd(0, 0);   // never a zero delay: a tight respawn loop
+    Backoff odd(0, 0);  // never a zero delay: a tight respawn loop
     EXPECT_EQ(odd.next(), 1u);
     EXPECT_EQ(odd.next(), 1u);
 }

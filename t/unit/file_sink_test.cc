@@ -96,7 +96,10 @@ protected:
         unlink(path_.c_str());
         rmdir(dir_.c_str());
     }
-    UniqueFd create() { return UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)); }
+    UniqueFd create()
+    {
+        return UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    }
 
     std::string dir_, path_;
 };
@@ -136,12 +139,13 @@ TEST_F(FileSinkTest, AppendsAndPatchesKeepTheirOrder)
         Closed c;
         ASSERT_EQ(s.close(&c, &what), Rc::ok);
         EXPECT_FALSE(s.is_open());
-        ASSERT_TRUE(run_until(loop, [&] { return c.calls > 0; }, 10000));
+        ASSERT_TRUE(run_until(
+            loop, [&] { return c.calls > 0; }, 10000));
         EXPECT_EQ(c.calls, 1);
         EXPECT_EQ(c.err, 0);
     }
     EXPECT_EQ(slurp(path_), want);
-    EXPECT_EQ(loop.pool().outstanding(), 0u);   // every chain reference dropped
+    EXPECT_EQ(loop.pool().outstanding(), 0u);  // every chain reference dropped
 }
 
 TEST_F(FileSinkTest, BoundRefusesAppendsWhileTheWriterIsStuckAndCloseWaitsForPendingWrites)
@@ -149,7 +153,7 @@ TEST_F(FileSinkTest, BoundRefusesAppendsWhileTheWriterIsStuckAndCloseWaitsForPen
     EventLoop loop(4096);
     int p[2];
     ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
-    fcntl(p[1], F_SETPIPE_SZ, 4096);   // the writer blocks after ~4 KiB: a disk that stalls
+    fcntl(p[1], F_SETPIPE_SZ, 4096);  // the writer blocks after ~4 KiB: a disk that stalls
     Errors errors;
     Closed closed;
     std::string accepted;
@@ -173,11 +177,11 @@ TEST_F(FileSinkTest, BoundRefusesAppendsWhileTheWriterIsStuckAndCloseWaitsForPen
             EXPECT_LE(s.queued_bytes(), kBound);
             (void)loop.run_once(0);
         }
-        EXPECT_GT(refused, 100);          // the loop was never blocked: it was told "again"
+        EXPECT_GT(refused, 100);  // the loop was never blocked: it was told "again"
         EXPECT_GT(s.queued_bytes(), kBound - 1000);
         const char* ignored = "";
         ASSERT_EQ(s.close(&closed, &ignored), Rc::ok);
-    }   // the sink object is gone; its queue is not
+    }  // the sink object is gone; its queue is not
     EXPECT_EQ(file_sink_pending(), 1u);
     EXPECT_EQ(closed.calls, 0);
     std::string got;
@@ -185,13 +189,14 @@ TEST_F(FileSinkTest, BoundRefusesAppendsWhileTheWriterIsStuckAndCloseWaitsForPen
         char buf[8192];
         for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) got.append(buf, size_t(n));
     });
-    bool ok = run_until(loop, [&] { return closed.calls > 0; }, 10000);
-    reader.join();   // EOF: the writer closed its end after the last byte
+    bool ok = run_until(
+        loop, [&] { return closed.calls > 0; }, 10000);
+    reader.join();  // EOF: the writer closed its end after the last byte
     close(p[0]);
     ASSERT_TRUE(ok);
     EXPECT_EQ(closed.err, 0);
     EXPECT_EQ(errors.calls, 0);
-    EXPECT_EQ(got, accepted);   // everything accepted, in order, and nothing refused
+    EXPECT_EQ(got, accepted);  // everything accepted, in order, and nothing refused
     EXPECT_EQ(loop.pool().outstanding(), 0u);
 }
 
@@ -207,17 +212,19 @@ TEST_F(FileSinkTest, AFailingWriteIsReportedOnce)
         std::vector<uint8_t> v(100, 'x');
         (void)s.append(std::move(v), &what);
     }
-    ASSERT_TRUE(run_until(loop, [&] { return errors.calls > 0 && s.queued_bytes() == 0; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return errors.calls > 0 && s.queued_bytes() == 0; }, 5000));
     (void)loop.run_once(10);
     EXPECT_EQ(errors.calls, 1);
     EXPECT_EQ(errors.err, ENOSPC);
     EXPECT_EQ(errors.what, "write");
     std::vector<uint8_t> more(10, 'y');
-    EXPECT_EQ(s.append(std::move(more), &what), Rc::error);   // failed: takes nothing more
+    EXPECT_EQ(s.append(std::move(more), &what), Rc::error);  // failed: takes nothing more
     Closed closed;
     ASSERT_EQ(s.close(&closed, &what), Rc::ok);
-    ASSERT_TRUE(run_until(loop, [&] { return closed.calls > 0; }, 5000));
-    EXPECT_EQ(closed.err, 0);   // already told: not again
+    ASSERT_TRUE(run_until(
+        loop, [&] { return closed.calls > 0; }, 5000));
+    EXPECT_EQ(closed.err, 0);  // already told: not again
     EXPECT_EQ(errors.calls, 1);
 }
 
@@ -235,7 +242,8 @@ TEST_F(FileSinkTest, AFailureAfterCloseGoesToTheCloseCallback)
         ASSERT_EQ(s.append(std::move(v), &what), Rc::ok);
         ASSERT_EQ(s.close(&closed, &what), Rc::ok);
     }
-    ASSERT_TRUE(run_until(loop, [&] { return closed.calls > 0; }, 5000));
+    ASSERT_TRUE(run_until(
+        loop, [&] { return closed.calls > 0; }, 5000));
     EXPECT_EQ(errors.calls, 0);
     EXPECT_EQ(closed.calls, 1);
     EXPECT_EQ(closed.err, ENOSPC);
@@ -249,12 +257,12 @@ TEST_F(FileSinkTest, WithoutALoopEverythingHappensAtOnce)
     EXPECT_FALSE(s.async());
     const char* what = "";
     BufRef c = chain_of(pool, std::string(5000, 'z'), 3000);
-    ASSERT_EQ(s.append(bytes("["), c.get(), bytes("]"), &what), Rc::ok);   // no bound: nothing waits
+    ASSERT_EQ(s.append(bytes("["), c.get(), bytes("]"), &what), Rc::ok);  // no bound: nothing waits
     EXPECT_EQ(slurp(path_).size(), 5002u);
     ASSERT_EQ(s.pwrite(1, bytes("Q"), &what), Rc::ok);
     Closed closed;
     ASSERT_EQ(s.close(&closed, &what), Rc::ok);
-    EXPECT_EQ(closed.calls, 1);   // before close() returned
+    EXPECT_EQ(closed.calls, 1);  // before close() returned
     std::string got = slurp(path_);
     EXPECT_EQ(got.substr(0, 3), "[Qz");
     c.reset();
