@@ -70,6 +70,13 @@ class BufRef {
 public:
     BufRef() = default;
     explicit BufRef(Block* adopt) : b_(adopt) {}   // takes over one existing reference
+    // A new reference to a block someone else holds (a chain passed as `const Block*`).
+    static BufRef share(const Block* b)
+    {
+        auto* m = const_cast<Block*>(b);
+        if (m) ++m->refs;
+        return BufRef(m);
+    }
     BufRef(const BufRef& o) : b_(o.b_) { if (b_) ++b_->refs; }
     BufRef(BufRef&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
     BufRef& operator=(const BufRef& o)

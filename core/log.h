@@ -29,6 +29,8 @@ public:
     static LogLevel level() { return level_; }
     static bool enabled(LogLevel l) { return int(l) >= int(level_); }
     static const std::string& path() { return path_; }
+    // The error log's descriptor (children write their stdout and stderr there).
+    static int fd() { return fd_; }
 
     static void write(LogLevel l, uint64_t conn, const char* fmt, ...)
         __attribute__((format(printf, 3, 4)));

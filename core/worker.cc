@@ -12,6 +12,7 @@
 #include "core/connection.h"
 #include "core/core_module.h"
 #include "core/event_loop.h"
+#include "core/file_sink.h"
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/process.h"
@@ -21,6 +22,9 @@ namespace strom {
 namespace {
 
 WorkerContext g_worker;
+// Files still being written when the worker exits (a recording closed by the stop) get
+// this long to reach the disk: under the master's 10 s before it SIGKILLs a worker.
+constexpr uint64_t kFileDrainMs = 8000;
 bool g_in_worker = false;
 
 class Worker final : public SignalHandler {
@@ -152,6 +156,12 @@ int run_worker(Cycle& cycle, std::span<Module* const> modules, const std::vector
     w->listeners.clear();
     w->conns().close_all("worker exiting");
     w->loop().reap();
+    if (unsigned left = file_sink_drain(w->loop(), kFileDrainMs)) {
+        // A writer thread may still be reading pool blocks: do not free them under it.
+        STROM_LOG(alert, 0, "exiting with %u files not written to the end after %llu ms", left,
+                  (unsigned long long)kFileDrainMs);
+        _exit(1);
+    }
     for (Module* m : modules) m->exit_process(cycle);
     g_in_worker = false;
     return 0;

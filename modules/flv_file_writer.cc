@@ -128,22 +128,28 @@ Rc FlvFileWriter::open(const std::string& path, const Options& o, std::string_vi
     publisher_meta_.assign(publisher_meta);
     // Not O_APPEND: Linux pwrite ignores the offset on O_APPEND files, and the final
     // metadata rewrite needs it. Writes are sequential from the current offset.
+    // The open (and, appending, the read of the last tag) stays on the caller's thread:
+    // once per file, and what follows depends on it.
     int flags = O_CREAT | O_CLOEXEC | (o.append ? O_RDWR : O_WRONLY | O_TRUNC);
-    int fd = ::open(path.c_str(), flags, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), flags, 0644));
+    if (!fd) {
         *what = "open";
         return Rc::error;
     }
-    fd_.reset(fd);
     if (o.append) {
-        off_t end = ::lseek(fd, 0, SEEK_END);
+        off_t end = ::lseek(fd.get(), 0, SEEK_END);
         if (end < 0) {
             *what = "seek";
             return Rc::error;
         }
         size_ = uint64_t(end);
-        if (size_ > 0) return read_append_base(what);
+        if (size_ > 0) {
+            if (read_append_base(fd.get(), what) != Rc::ok) return Rc::error;
+            sink_.open(std::move(fd), o.loop, o.max_queue, o.handler);
+            return Rc::ok;
+        }
     }
+    sink_.open(std::move(fd), o.loop, o.max_queue, o.handler);
     uint8_t head[rtmp::kFlvFileStartSize];
     rtmp::flv_write_header(head, o.audio, o.video);
     meta_reserve_ = flv_meta_reserve(publisher_meta_, capacity_);
@@ -151,68 +157,54 @@ Rc FlvFileWriter::open(const std::string& path, const Options& o, std::string_vi
     uint8_t th[rtmp::kFlvTagHeaderSize], bp[rtmp::kFlvBackPointerSize];
     rtmp::flv_write_tag_header(th, kTagScript, uint32_t(body.size()), 0);
     rtmp::flv_write_prev_size(bp, uint32_t(body.size()));
-    struct iovec iov[4] = {{head, sizeof head}, {th, sizeof th}, {body.data(), body.size()}, {bp, sizeof bp}};
+    std::vector<uint8_t> start(sizeof head + sizeof th + body.size() + sizeof bp);
+    uint8_t* w = start.data();
+    memcpy(w, head, sizeof head);
+    memcpy(w += sizeof head, th, sizeof th);
+    memcpy(w += sizeof th, body.data(), body.size());
+    memcpy(w + body.size(), bp, sizeof bp);
     meta_offset_ = sizeof head + sizeof th;
-    return write_iov(iov, 4, sizeof head + sizeof th + body.size() + sizeof bp, what);
+    size_t n = start.size();
+    Rc rc = sink_.append(std::move(start), what, false);
+    if (rc == Rc::ok) size_ += n;
+    return rc;
 }
 
 // Appending: the new tags continue after the last timestamp in the file, read from the
 // last back pointer (FLV E.3) and the tag header it points to.
-Rc FlvFileWriter::read_append_base(const char** what)
+Rc FlvFileWriter::read_append_base(int fd, const char** what)
 {
     *what = "read";
     uint8_t head[rtmp::kFlvHeaderSize];
-    if (::pread(fd_.get(), head, sizeof head, 0) != ssize_t(sizeof head) || memcmp(head, "FLV", 3) != 0) {
+    if (::pread(fd, head, sizeof head, 0) != ssize_t(sizeof head) || memcmp(head, "FLV", 3) != 0) {
         errno = EINVAL;   // not an FLV file: refuse rather than append to it
         return Rc::error;
     }
     uint8_t bp[4];
     if (size_ < rtmp::kFlvFileStartSize + rtmp::kFlvTagHeaderSize + 4 ||
-        ::pread(fd_.get(), bp, 4, off_t(size_ - 4)) != 4) {
+        ::pread(fd, bp, 4, off_t(size_ - 4)) != 4) {
         return Rc::ok;   // no tag yet: timestamps start at 0
     }
     uint32_t prev = load_be32(bp);
     if (prev < rtmp::kFlvTagHeaderSize || prev > size_ - 4 - rtmp::kFlvFileStartSize) return Rc::ok;
     uint8_t th[rtmp::kFlvTagHeaderSize];
-    if (::pread(fd_.get(), th, sizeof th, off_t(size_ - 4 - prev)) != ssize_t(sizeof th)) return Rc::ok;
+    if (::pread(fd, th, sizeof th, off_t(size_ - 4 - prev)) != ssize_t(sizeof th)) return Rc::ok;
     rtmp::FlvTagHeader h = rtmp::flv_parse_tag_header(th);
     if (h.data_size + rtmp::kFlvTagHeaderSize == prev) append_base_ = h.timestamp;
     last_ts_ = append_base_;
     return Rc::ok;
 }
 
-Rc FlvFileWriter::write_iov(const struct iovec* iov, int n, size_t total, const char** what)
+// One whole tag; the size counts only what the sink took.
+Rc FlvFileWriter::append(std::span<const uint8_t> head, const Block* chain, std::span<const uint8_t> tail,
+                         const char** what)
 {
-    size_t done = 0;
-    while (done < total) {
-        // Skip what an earlier short write already took.
-        size_t skip = done;
-        int i = 0;
-        while (i < n && skip >= iov[i].iov_len) skip -= iov[i++].iov_len;
-        struct iovec local[64];
-        int k = 0;
-        for (; i < n && k < 64; ++i, ++k) {
-            local[k] = iov[i];
-            if (k == 0) {
-                local[0].iov_base = static_cast<char*>(iov[i].iov_base) + skip;
-                local[0].iov_len -= skip;
-            }
-        }
-        ssize_t w = ::writev(fd_.get(), local, k);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            *what = "write";
-            return Rc::error;
-        }
-        if (w == 0) {
-            errno = ENOSPC;
-            *what = "write";
-            return Rc::error;
-        }
-        done += size_t(w);
-    }
-    size_ += total;
-    return Rc::ok;
+    size_t n = head.size() + tail.size();
+    for (const Block* b = chain; b; b = b->next) n += b->size();
+    Rc rc = sink_.append(head, chain, tail, what);
+    if (rc == Rc::again) *what = "queue";
+    if (rc == Rc::ok) size_ += n;
+    return rc;
 }
 
 void FlvFileWriter::note_keyframe(uint32_t ts, uint64_t pos)
@@ -234,20 +226,19 @@ void FlvFileWriter::note_keyframe(uint32_t ts, uint64_t pos)
 
 Rc FlvFileWriter::write(uint8_t type, uint32_t ts, const Block* payload, bool keyframe, const char** what)
 {
-    size_t blocks = 0;
-    for (const Block* b = payload; b; b = b->next) ++blocks;
-    iov_.resize(blocks + 2);
-    rtmp::FlvTagFrame frame;
-    size_t n = rtmp::flv_frame_tag(&frame, type, ts, payload, iov_);
-    if (n == 0) {
+    size_t size = 0;
+    for (const Block* b = payload; b; b = b->next) size += b->size();
+    if (size > rtmp::kFlvMaxDataSize) {
         errno = EFBIG;
         *what = "frame";
         return Rc::error;
     }
-    size_t total = 0;
-    for (size_t i = 0; i < n; ++i) total += iov_[i].iov_len;
+    uint8_t th[rtmp::kFlvTagHeaderSize], bp[rtmp::kFlvBackPointerSize];
+    rtmp::flv_write_tag_header(th, type, uint32_t(size), ts);
+    rtmp::flv_write_prev_size(bp, uint32_t(size));
     uint64_t pos = size_;
-    if (write_iov(iov_.data(), int(n), total, what) != Rc::ok) return Rc::error;
+    Rc rc = append(th, payload, bp, what);
+    if (rc != Rc::ok) return rc;
     if (keyframe) note_keyframe(ts, pos);
     if (int32_t(ts - last_ts_) > 0) last_ts_ = ts;
     return Rc::ok;
@@ -264,17 +255,28 @@ Rc FlvFileWriter::write(uint8_t type, uint32_t ts, std::span<const uint8_t> payl
     uint8_t th[rtmp::kFlvTagHeaderSize], bp[rtmp::kFlvBackPointerSize];
     rtmp::flv_write_tag_header(th, type, uint32_t(payload.size()), ts);
     rtmp::flv_write_prev_size(bp, uint32_t(payload.size()));
-    struct iovec iov[3] = {{th, sizeof th}, {const_cast<uint8_t*>(payload.data()), payload.size()}, {bp, sizeof bp}};
     uint64_t pos = size_;
-    if (write_iov(iov, 3, sizeof th + payload.size() + sizeof bp, what) != Rc::ok) return Rc::error;
+    // Copied: a span does not outlive the call (rare: tests and small script tags).
+    size_t n = sizeof th + payload.size() + sizeof bp;
+    std::vector<uint8_t> tag(n);
+    memcpy(tag.data(), th, sizeof th);
+    if (!payload.empty()) memcpy(tag.data() + sizeof th, payload.data(), payload.size());
+    memcpy(tag.data() + sizeof th + payload.size(), bp, sizeof bp);
+    Rc rc = sink_.append(std::move(tag), what);
+    if (rc == Rc::ok) size_ += n;
+    if (rc == Rc::again) *what = "queue";
+    if (rc != Rc::ok) return rc;
     if (keyframe) note_keyframe(ts, pos);
     if (int32_t(ts - last_ts_) > 0) last_ts_ = ts;
     return Rc::ok;
 }
 
-Rc FlvFileWriter::close(bool finalize, const char** what)
+Rc FlvFileWriter::close(bool finalize, const char** what, FileSinkClosed* done)
 {
-    if (!fd_) return Rc::ok;
+    if (!sink_.is_open()) {
+        if (done) done->on_sink_closed(0, nullptr);
+        return Rc::ok;
+    }
     Rc rc = Rc::ok;
     if (finalize && meta_offset_) {
         size_t n = kf_times_.size();
@@ -290,12 +292,18 @@ Rc FlvFileWriter::close(bool finalize, const char** what)
             errno = EOVERFLOW;   // cannot happen: the reservation holds capacity_ entries
             *what = "finalize";
             rc = Rc::error;
-        } else if (::pwrite(fd_.get(), body.data(), body.size(), off_t(meta_offset_)) != ssize_t(body.size())) {
-            *what = "pwrite";
-            rc = Rc::error;
+        } else {
+            // Queued after every tag: the index describes what is in the file.
+            std::span<const uint8_t> b(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+            rc = sink_.pwrite(meta_offset_, b, what);
         }
     }
-    fd_.reset();
+    const char* step = "close";
+    Rc crc = sink_.close(done, &step);
+    if (rc == Rc::ok && crc != Rc::ok) {
+        *what = step;
+        rc = crc;
+    }
     return rc;
 }
 

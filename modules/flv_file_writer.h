@@ -1,12 +1,10 @@
-// One FLV file being recorded. Every tag goes to the kernel in one writev as it arrives
-// (no user-space buffering), so after a crash or `kill -9` the file is valid up to its
-// last complete tag. The file opens with an onMetaData tag of a fixed, reserved size; on a
+// One FLV file being recorded. Every tag is one append to a FileSink: written behind the
+// loop by a writer thread (or at once without a loop) in one writev, never split, so
+// after a crash or `kill -9` the file is valid up to its last complete tag. The file opens with an onMetaData tag of a fixed, reserved size; on a
 // clean close that tag is rewritten in place (pwrite) with the duration, the file size and
 // a keyframe index {times, filepositions}, so players seek without an indexing tool
 // (the idea of yamdi, without rewriting the file). Owned by a Recorder; one per open file.
 #pragma once
-
-#include <sys/uio.h>
 
 #include <cstdint>
 #include <span>
@@ -15,8 +13,8 @@
 #include <vector>
 
 #include "core/buf.h"
+#include "core/file_sink.h"
 #include "core/rc.h"
-#include "core/unique_fd.h"
 
 namespace strom::mod {
 
@@ -42,6 +40,9 @@ public:
         bool video = true;
         bool append = false;   // continue an existing file (its timestamps go on)
         uint32_t index_capacity = kFlvIndexCapacity;
+        EventLoop* loop = nullptr;          // write behind this loop; null: synchronous
+        size_t max_queue = 0;               // bytes queued at most (0: no bound)
+        FileSinkHandler* handler = nullptr; // told of a queued write that failed
     };
 
     FlvFileWriter() = default;
@@ -54,14 +55,17 @@ public:
     Rc open(const std::string& path, const Options& o, std::string_view publisher_meta,
             const char** what);
     // One tag; `ts` is relative to the file start (append_base() already added by the caller
-    // when appending). Rc::error with errno set when the write fails.
+    // when appending). Rc::error with errno set when the write fails; Rc::again when the
+    // sink's queue is full (the tag is not in the file).
     Rc write(uint8_t type, uint32_t ts, const Block* payload, bool keyframe, const char** what);
     Rc write(uint8_t type, uint32_t ts, std::span<const uint8_t> payload, bool keyframe,
              const char** what);
-    // Closes the file; with finalize, first rewrites the reserved onMetaData.
-    Rc close(bool finalize, const char** what);
+    // Closes the file; with finalize, first rewrites the reserved onMetaData (after every
+    // queued tag). `done`, if given, is told when the file is really closed.
+    Rc close(bool finalize, const char** what, FileSinkClosed* done = nullptr);
 
-    bool is_open() const { return bool(fd_); }
+    bool is_open() const { return sink_.is_open(); }
+    size_t queued_bytes() const { return sink_.queued_bytes(); }
     const std::string& path() const { return path_; }
     uint64_t size() const { return size_; }
     uint32_t last_ts() const { return last_ts_; }
@@ -70,11 +74,12 @@ public:
     size_t keyframes() const { return kf_times_.size(); }
 
 private:
-    Rc write_iov(const struct iovec* iov, int n, size_t total, const char** what);
-    Rc read_append_base(const char** what);
+    Rc read_append_base(int fd, const char** what);
     void note_keyframe(uint32_t ts, uint64_t pos);
+    Rc append(std::span<const uint8_t> head, const Block* chain, std::span<const uint8_t> tail,
+              const char** what);
 
-    UniqueFd fd_;
+    FileSink sink_;
     std::string path_;
     std::string publisher_meta_;
     uint64_t size_ = 0;
@@ -87,7 +92,6 @@ private:
     uint32_t append_base_ = 0;
     std::vector<double> kf_times_;
     std::vector<double> kf_pos_;
-    std::vector<struct iovec> iov_;
 };
 
 }  // namespace strom::mod

@@ -17,22 +17,23 @@ namespace msg_type = rtmp::msg_type;
 Mp4FileWriter::~Mp4FileWriter()
 {
     const char* ignored = "";
-    if (fd_) (void)close(false, &ignored);
+    if (sink_.is_open()) (void)close(false, &ignored);
 }
 
 Rc Mp4FileWriter::open(const std::string& path, const Options& o, const char** what)
 {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) {
         *what = "open";
         return Rc::error;
     }
-    fd_.reset(fd);
+    sink_.open(std::move(fd), o.loop, o.max_queue, o.handler);
     path_ = path;
     o_ = o;
     mux_ = Mp4Writer();
     out_.clear();
     failed_start_ = false;
+    finished_ = false;
     last_ts_ = 0;
     return Rc::ok;
 }
@@ -71,7 +72,7 @@ Rc Mp4FileWriter::write(uint8_t type, uint32_t ts, const Block* payload, bool ke
                         const char** what)
 {
     (void)keyframe;  // the video header says it, and sequence headers must be told apart
-    if (!fd_ || failed_start_ || (type != msg_type::video && type != msg_type::audio))
+    if (!sink_.is_open() || failed_start_ || (type != msg_type::video && type != msg_type::audio))
         return Rc::ok;
     bool video = type == msg_type::video;
     if ((video && !o_.video) || (!video && !o_.audio)) return Rc::ok;
@@ -88,6 +89,7 @@ Rc Mp4FileWriter::write(uint8_t type, uint32_t ts, const Block* payload, bool ke
             vi.packet_type != rtmp::VideoPacketType::coded_frames_x) {
             return Rc::ok;
         }
+        if (full(payload, what)) return Rc::again;
         if (!mux_.started() && start(what) != Rc::ok) return Rc::error;
         mux_.add_video(ts, vi.composition_time, vi.keyframe, payload, vi.body_offset, vi.body_size,
                        &out_);
@@ -99,6 +101,7 @@ Rc Mp4FileWriter::write(uint8_t type, uint32_t ts, const Block* payload, bool ke
             return Rc::ok;
         }
         if (ai.packet_type != rtmp::AudioPacketType::coded_frames) return Rc::ok;
+        if (full(payload, what)) return Rc::again;
         if (!mux_.started() && start(what) != Rc::ok) return Rc::error;
         mux_.add_audio(ts, payload, ai.body_offset, ai.body_size, &out_);
     }
@@ -106,51 +109,58 @@ Rc Mp4FileWriter::write(uint8_t type, uint32_t ts, const Block* payload, bool ke
     return out_.empty() ? Rc::ok : put(what);
 }
 
-// One piece (init segment, fragment, final moov or mfra) in one write(2); a short write (signal, disk
-// nearly full) is continued.
-Rc Mp4FileWriter::put(const char** what)
+// Would this sample overflow the queue? Asked before the muxer counts it, so that a
+// refused sample is in neither the file nor its index.
+bool Mp4FileWriter::full(const Block* payload, const char** what) const
 {
-    size_t done = 0;
-    while (done < out_.size()) {
-        ssize_t w = ::write(fd_.get(), out_.data() + done, out_.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            if (w == 0) errno = ENOSPC;
-            *what = "write";
-            out_.clear();
-            return Rc::error;
-        }
-        done += size_t(w);
-    }
-    out_.clear();
-    return Rc::ok;
+    size_t n = mux_.pending_bytes();   // a fragment may be flushed with this sample
+    for (const Block* b = payload; b; b = b->next) n += b->size();
+    if (!sink_.full(n)) return false;
+    *what = "queue";
+    return true;
 }
 
-Rc Mp4FileWriter::close(bool finalize, const char** what)
+// One piece (init segment, fragment, final moov or mfra) in one append, never refused:
+// the muxer has counted it already.
+Rc Mp4FileWriter::put(const char** what)
 {
-    if (!fd_) return Rc::ok;
-    Rc rc = Rc::ok;
-    if (finalize && mux_.started()) {
-        mux_.finish(&out_);
-        rc = put(what);
-        // In place, in order: moof and init moov types (a plain MP4 with the final moov),
-        // or the durations in mvhd/mehd (a fragmented file with mfra).
-        for (const Mp4Writer::Patch& p : mux_.close_patches()) {
-            if (rc != Rc::ok) break;
-            uint8_t b[8];
-            if (p.size == 8)
-                store_be64(b, p.value);
-            else
-                store_be32(b, uint32_t(p.value));
-            if (::pwrite(fd_.get(), b, p.size, off_t(p.offset)) != ssize_t(p.size)) {
-                *what = "pwrite";
-                rc = Rc::error;
-            }
-        }
+    Rc rc = sink_.append(std::move(out_), what, false);
+    out_.clear();
+    return rc;
+}
+
+Rc Mp4FileWriter::finish(const char** what)
+{
+    if (!sink_.is_open() || finished_ || !mux_.started()) return Rc::ok;
+    finished_ = true;
+    mux_.finish(&out_);
+    Rc rc = put(what);
+    // In place, in order, after every fragment: moof and init moov types (a plain MP4
+    // with the final moov), or the durations in mvhd/mehd (a fragmented file with mfra).
+    for (const Mp4Writer::Patch& p : mux_.close_patches()) {
+        if (rc != Rc::ok) break;
+        uint8_t b[8];
+        if (p.size == 8)
+            store_be64(b, p.value);
+        else
+            store_be32(b, uint32_t(p.value));
+        rc = sink_.pwrite(p.offset, std::span<const uint8_t>(b, p.size), what);
     }
-    if (::close(fd_.release()) != 0 && rc == Rc::ok) {
-        *what = "close";
-        rc = Rc::error;
+    return rc;
+}
+
+Rc Mp4FileWriter::close(bool finalize, const char** what, FileSinkClosed* done)
+{
+    if (!sink_.is_open()) {
+        if (done) done->on_sink_closed(0, nullptr);
+        return Rc::ok;
+    }
+    Rc rc = finalize ? finish(what) : Rc::ok;
+    const char* step = "close";
+    Rc crc = sink_.close(done, &step);
+    if (rc == Rc::ok && crc != Rc::ok) {
+        *what = step;
+        rc = crc;
     }
     return rc;
 }

@@ -1,9 +1,5 @@
 #include "modules/record_module.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -18,8 +14,6 @@
 #include "modules/record_recorder.h"
 #include "rtmp/rtmp_core_module.h"
 
-extern char** environ;
-
 namespace strom::mod {
 
 using rtmp::MediaMsg;
@@ -33,6 +27,9 @@ RecordModule record_module;
 namespace {
 
 using R = RecordConf;
+// Per recording file: a few seconds of a high-bitrate stream, so a disk that hiccups
+// does not stop the recording, while one that cannot keep up holds little of the pool.
+constexpr uint64_t kDefaultMaxQueue = 8 * 1024 * 1024;
 constexpr uint32_t kAny = kCtxRtmpAny;
 
 inline constexpr ConfEnum<RecordFormat> kFormats[] = {{"flv", RecordFormat::flv}, {"mp4", RecordFormat::mp4}};
@@ -89,6 +86,7 @@ constexpr Directive kDirectives[] = {
     {"record_append", kAny, ArgShape::flag(), set_flag<&R::append>},
     {"record_notify", kAny, ArgShape::flag(), set_flag<&R::notify>},
     {"record_max_size", kAny, ArgShape::n(1), set_size<&R::max_size>},
+    {"record_max_queue", kAny, ArgShape::n(1), set_size<&R::max_queue>},
     {"record_max_frames", kAny, ArgShape::n(1), set_num<&R::max_frames>},
     {"record_interval", kAny, ArgShape::n(1), set_msec<&R::interval>},
     {"record_format", kAny, ArgShape::n(1), set_enum<&R::format, kFormats>},
@@ -143,6 +141,7 @@ const char* merge_conf(RecordConf& c, const RecordConf& p)
     merge_value(c.append, p.append, false);
     merge_value(c.notify, p.notify, false);
     merge_value(c.max_size, p.max_size, uint64_t(0));
+    merge_value(c.max_queue, p.max_queue, kDefaultMaxQueue);
     merge_value(c.max_frames, p.max_frames, uint64_t(0));
     merge_value(c.interval, p.interval, uint64_t(0));
     if (!c.exec_done_set && p.exec_done_set) {
@@ -230,16 +229,11 @@ Rc RecordModule::postconfiguration(Cycle& cycle)
             for (auto& r : ac.recorders) r->hooks = rh;
         }
     }
-    reap_timer_.fn = &RecordModule::on_reap;
-    reap_timer_.arg = this;
     return Rc::ok;
 }
 
-void RecordModule::exit_process(Cycle&)
-{
-    if (loop_ && reap_timer_.armed()) loop_->cancel_timer(reap_timer_);
-    loop_ = nullptr;
-}
+// Programs still running are left to run (and to init, which reaps them).
+void RecordModule::exit_process(Cycle&) { children_.clear(); }
 
 namespace {
 
@@ -350,63 +344,35 @@ void RecordModule::record_done(const RecordConf& rc, const RecordDone& ev, Event
     for (const auto& argv : rc.exec_done) spawn(argv, ev, loop);
 }
 
-// exec_record_done: posix_spawn (no shell, no fork of the worker's address space), with
-// default signal dispositions and an empty mask (the worker blocks its signals for its
-// signalfd), stdin on /dev/null and no inherited descriptors beyond 0-2. Children are
-// reaped by polling waitpid on their own pids from a timer: never a blocking wait.
+// exec_record_done: no shell, stdin on /dev/null, stdout and stderr into the error log,
+// its own process group (ChildProcess); reaped through the loop, never waited for.
 void RecordModule::spawn(const std::vector<std::string>& argv, const RecordDone& ev, EventLoop& loop)
 {
     std::vector<std::string> args;
     for (const auto& a : argv) args.push_back(expand_exec_arg(a, ev));
-    std::vector<char*> cargv;
-    for (auto& a : args) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&fa);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    pid_t pid = -1;
-    int err = posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (err != 0) {
+    auto e = std::make_unique<Exec>(loop);
+    int err = 0;
+    if (e->proc.spawn(args, Log::fd(), e.get(), &err) != Rc::ok) {
         STROM_LOG(error, ev.session_id, "exec_record_done \"%s\" failed: %s", args[0].c_str(), strerror(err));
         return;
     }
+    e->pid = e->proc.pid();
     STROM_LOG(info, ev.session_id, "exec_record_done \"%s\" \"%.*s\": pid %d", args[0].c_str(), int(ev.path.size()),
-              ev.path.data(), int(pid));
-    children_.push_back(int(pid));
-    loop_ = &loop;
-    if (!reap_timer_.armed()) loop.add_timer(reap_timer_, 200);
+              ev.path.data(), int(e->pid));
+    children_.push_back(std::move(e));
 }
 
-void RecordModule::on_reap(Timer& t)
+void RecordModule::Exec::on_child_exit(ChildProcess&, int status)
 {
-    auto* m = static_cast<RecordModule*>(t.arg);
-    for (size_t i = 0; i < m->children_.size();) {
-        int status = 0;
-        pid_t r = waitpid(m->children_[i], &status, WNOHANG);
-        if (r == 0) {
-            ++i;
-            continue;
-        }
-        if (r > 0) {
-            STROM_LOG(info, 0, "exec_record_done pid %d exited with %d", int(r),
-                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-        }
-        m->children_[i] = m->children_.back();
-        m->children_.pop_back();
+    STROM_LOG(info, 0, "exec_record_done pid %d exited with %d", int(pid), ChildProcess::exit_code(status));
+    auto& v = record_module.children_;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i].get() != this) continue;
+        std::unique_ptr<Exec> self = std::move(v[i]);   // destroyed last: ChildProcess allows it
+        v[i] = std::move(v.back());
+        v.pop_back();
+        return;
     }
-    if (!m->children_.empty() && m->loop_) m->loop_->add_timer(t, 200);
 }
 
 }  // namespace strom::mod

@@ -1,7 +1,7 @@
 // The record module: what publishers send is written to disk, with nginx-rtmp's
 // directives (record, record_path, record_suffix, record_unique, record_append,
 // record_max_size, record_max_frames, record_interval, record_notify, recorder NAME {},
-// exec_record_done) plus record_format. The application's own settings form the unnamed
+// exec_record_done) plus record_format and record_max_queue. The application's own settings form the unnamed
 // recorder; each `recorder NAME { }` block is another, inheriting what it leaves unset.
 // Per publishing NetStream the module keeps a RecordStream (ctx[record]) with one
 // Recorder per active recorder. Recording never stops the live stream: a disk error is
@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/child_process.h"
 #include "core/module.h"
-#include "core/timer.h"
 #include "rtmp/hooks.h"
 #include "rtmp/session.h"
 
@@ -44,6 +44,7 @@ struct RecordConf : ConfBase {
     std::optional<bool> append;
     std::optional<bool> notify;            // NetStream.Record.Start/Stop to the publisher
     std::optional<uint64_t> max_size;      // bytes, 0 = no limit
+    std::optional<uint64_t> max_queue;     // bytes waiting for the disk; past it the recorder stops
     std::optional<uint64_t> max_frames;    // video frames (audio frames when no video)
     std::optional<uint64_t> interval;      // ms of media per file, 0 = no rotation
     std::optional<RecordFormat> format;
@@ -110,12 +111,17 @@ public:
 
 private:
     RecordStream* recordings(rtmp::NetStream& ns);
-    void spawn(const std::vector<std::string>& argv, const RecordDone& ev, EventLoop& loop);
-    static void on_reap(Timer& t);
+    // One exec_record_done program, reaped through the loop.
+    struct Exec final : ChildHandler {
+        explicit Exec(EventLoop& loop) : proc(loop) {}
+        void on_child_exit(ChildProcess& c, int status) override;
+        ChildProcess proc;
+        pid_t pid = -1;
+    };
 
-    std::vector<int> children_;   // exec_record_done processes not yet reaped
-    Timer reap_timer_;
-    EventLoop* loop_ = nullptr;
+    void spawn(const std::vector<std::string>& argv, const RecordDone& ev, EventLoop& loop);
+
+    std::vector<std::unique_ptr<Exec>> children_;   // not reaped yet
 };
 
 extern RecordModule record_module;

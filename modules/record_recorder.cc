@@ -86,7 +86,11 @@ bool Recorder::write(uint8_t type, uint32_t ts, const Block* payload, bool key)
     const char* what = "write";
     Rc rc = mp4() ? mp4_.write(type, ts, payload, key, &what) : flv_.write(type, ts, payload, key, &what);
     if (rc == Rc::ok) return true;
-    fail(what);
+    if (rc == Rc::again) {
+        overflow();
+    } else {
+        fail(what);
+    }
     return false;
 }
 
@@ -128,9 +132,12 @@ bool Recorder::open_file(uint32_t ts)
     o.video = mode & (record_mode::video | record_mode::keyframes);
     o.append = *c_.append || st_.append();
     path_ = path;
+    o.loop = &st_.loop();
+    o.max_queue = size_t(*c_.max_queue);
+    o.handler = this;
+    Mp4FileWriter::Options mo{o.audio, o.video, o.loop, o.max_queue, o.handler};
     const char* what = "open";
-    Rc rc = mp4() ? mp4_.open(path, Mp4FileWriter::Options{o.audio, o.video}, &what)
-                  : flv_.open(path, o, st_.meta(), &what);
+    Rc rc = mp4() ? mp4_.open(path, mo, &what) : flv_.open(path, o, st_.meta(), &what);
     if (rc != Rc::ok) {
         fail(what);
         return false;
@@ -148,30 +155,64 @@ bool Recorder::open_file(uint32_t ts)
     return true;
 }
 
+namespace {
+
+// A closed file on its way to the disk: when the writer has written all of it, the
+// "done" line and the record_done event (exec_record_done), with what they need copied,
+// as the recorder and its session may be gone by then.
+class RecordClosed final : public FileSinkClosed {
+public:
+    RecordClosed(const RecordConf& c, const RecordDone& ev, EventLoop& loop)
+        : c_(c), app_(ev.app), name_(ev.name), recorder_(ev.recorder), path_(ev.path), ev_(ev), loop_(loop)
+    {
+        ev_.app = app_;
+        ev_.name = name_;
+        ev_.recorder = recorder_;
+        ev_.path = path_;
+    }
+
+    void on_sink_closed(int err, const char* what) override
+    {
+        if (err) {
+            STROM_LOG(warn, ev_.session_id,
+                      "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
+                      app_.c_str(), name_.c_str(), what, path_.c_str(), strerror(err));
+        }
+        STROM_LOG(info, ev_.session_id, "record \"%s/%s\" done: \"%s\", %llu bytes, %ums", app_.c_str(),
+                  name_.c_str(), path_.c_str(), (unsigned long long)ev_.bytes, ev_.duration_ms);
+        record_module.record_done(c_, ev_, loop_);
+        delete this;
+    }
+
+private:
+    const RecordConf& c_;
+    std::string app_, name_, recorder_, path_;
+    RecordDone ev_;
+    EventLoop& loop_;
+};
+
+}  // namespace
+
 void Recorder::close_file()
 {
     if (!file_open()) return;
     const char* what = "";
-    uint64_t bytes = file_size();
-    uint32_t dur = file_last_ts() - ts_offset_;
-    Rc rc = file_close(true, &what);
-    if (mp4()) bytes = mp4_.size();   // with the last fragment and the index
-    if (rc != Rc::ok) {
-        STROM_LOG(warn, st_.log_id(), "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
-                  st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(errno));
-    }
-    STROM_LOG(info, st_.log_id(), "record \"%s/%s\" done: \"%s\", %llu bytes, %ums", st_.app().c_str(),
-              st_.name().c_str(), path_.c_str(), (unsigned long long)bytes, dur);
-    notify("NetStream.Record.Stop");
+    // MP4: the last fragment and the index first, so the size counts them.
+    Rc rc = mp4() ? mp4_.finish(&what) : Rc::ok;
     RecordDone ev;
     ev.session_id = st_.log_id();
     ev.app = st_.app();
     ev.name = st_.name();
     ev.recorder = c_.name;
     ev.path = path_;
-    ev.bytes = bytes;
-    ev.duration_ms = dur;
-    record_module.record_done(c_, ev, st_.loop());
+    ev.bytes = file_size();
+    ev.duration_ms = file_last_ts() - ts_offset_;
+    if (rc != Rc::ok) {   // only without a writer thread: queued errors come to RecordClosed
+        STROM_LOG(warn, st_.log_id(), "record \"%s/%s\": %s \"%s\" failed: %s (the file stays playable, without an index)",
+                  st_.app().c_str(), st_.name().c_str(), what, path_.c_str(), strerror(errno));
+    }
+    (void)file_close(true, &what, new RecordClosed(c_, ev, st_.loop()));
+    notify("NetStream.Record.Stop");
 }
 
 // A disk error: one line, this recorder stops, the stream and its players go on.
@@ -184,6 +225,26 @@ void Recorder::fail(const char* what)
     (void)file_close(true, &ignored);   // the index still fits in space already written
     state_ = State::failed;
     notify("NetStream.Record.Failed");
+}
+
+// The disk does not keep up: the queue is full. The file keeps what was queued (and its
+// index, queued after it); this recorder stops; the live stream never waited.
+void Recorder::overflow()
+{
+    STROM_LOG(error, st_.log_id(), "record \"%s/%s\": disk too slow, %.1f MiB queued, recording stopped",
+              st_.app().c_str(), st_.name().c_str(), double(file_queued()) / (1024.0 * 1024.0));
+    const char* ignored = "";
+    (void)file_close(true, &ignored);
+    state_ = State::failed;
+    notify("NetStream.Record.Failed");
+}
+
+// A queued write failed on the writer thread, told here on the loop thread.
+void Recorder::on_sink_error(FileSink&, int err, const char* what)
+{
+    if (state_ != State::recording) return;
+    errno = err;
+    fail(what);
 }
 
 void Recorder::notify(const char* code)

@@ -4,6 +4,9 @@
 // flags, opens a file on the first frame it can start on (a keyframe when there is video),
 // and rotates at the first keyframe after a size, frame or interval limit. Both die when
 // the stream stops publishing (on_close_stream), which closes every file cleanly.
+// Files are written behind the loop (FileSink): a disk that cannot keep up fills the
+// recorder's queue (record_max_queue) and stops that recorder, never the live stream;
+// "done" (and record_done, exec_record_done) come once a closed file is all on disk.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +34,7 @@ struct RotationLimits {
 };
 bool rotation_due(const RotationLimits& l, uint64_t size, uint64_t frames, uint32_t rel_ms);
 
-class Recorder {
+class Recorder final : private FileSinkHandler {
 public:
     Recorder(RecordStream& st, const RecordConf& conf) : st_(st), c_(conf) {}
     ~Recorder();
@@ -54,6 +57,8 @@ private:
     bool open_file(uint32_t ts);
     void close_file();
     void fail(const char* what);
+    void overflow();
+    void on_sink_error(FileSink& s, int err, const char* what) override;
     bool write(uint8_t type, uint32_t ts, const Block* payload, bool key);
     uint32_t rel(uint32_t ts) const;
     void notify(const char* code);
@@ -62,9 +67,10 @@ private:
     bool file_open() const { return mp4() ? mp4_.is_open() : flv_.is_open(); }
     uint64_t file_size() const { return mp4() ? mp4_.size() : flv_.size(); }
     uint32_t file_last_ts() const { return mp4() ? mp4_.last_ts() : flv_.last_ts(); }
-    Rc file_close(bool finalize, const char** what)
+    size_t file_queued() const { return mp4() ? mp4_.queued_bytes() : flv_.queued_bytes(); }
+    Rc file_close(bool finalize, const char** what, FileSinkClosed* done = nullptr)
     {
-        return mp4() ? mp4_.close(finalize, what) : flv_.close(finalize, what);
+        return mp4() ? mp4_.close(finalize, what, done) : flv_.close(finalize, what, done);
     }
 
     RecordStream& st_;

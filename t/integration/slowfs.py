@@ -1,10 +1,14 @@
 """A slow disk for tests: a FUSE filesystem that mirrors a source directory read-only and
 sleeps DELAY seconds in every read() that reaches it, so a read that misses the kernel's
 page cache takes at least DELAY. Reads that hit the page cache never reach it.
+With WRITE_DELAY the mirror is writable (create, write, truncate, unlink, mkdir) and
+every write() sleeps WRITE_DELAY seconds: libfuse 2 without writeback caching sends each
+write(2) (in pieces of at most 4 KiB, without big_writes) to the filesystem and waits.
 
-    python3 slowfs.py SRC MOUNTPOINT DELAY      (foreground; unmount to stop)
+    python3 slowfs.py SRC MOUNTPOINT DELAY [WRITE_DELAY [MAX_WRITE]]   (foreground)
 
-Every read is logged on stdout as "read START END OFFSET SIZE PATH" (monotonic seconds).
+Every read is logged on stdout as "read START END OFFSET SIZE PATH" (monotonic seconds),
+every write as "write START END OFFSET SIZE PATH".
 
 Caching: the mount uses libfuse 2's defaults, on purpose. Without kernel_cache (and
 without auto_cache) every open() drops the file's cached pages, so each open starts cold;
@@ -45,8 +49,9 @@ def _import_fuse():
 
 # --- the filesystem (runs in its own process) --------------------------------------------------
 
-def serve(src, mountpoint, delay):
+def serve(src, mountpoint, delay, write_delay=None, max_write=None):
     fuse = _import_fuse()
+    writable = write_delay is not None
     src = os.path.realpath(src)
     out_lock = threading.Lock()
 
@@ -74,7 +79,7 @@ def serve(src, mountpoint, delay):
             return os.readlink(self._real(path))
 
         def access(self, path, mode):
-            if mode & os.W_OK:
+            if mode & os.W_OK and not writable:
                 raise fuse.FuseOSError(errno.EROFS)
             if not os.access(self._real(path), mode):
                 raise fuse.FuseOSError(errno.EACCES)
@@ -85,12 +90,54 @@ def serve(src, mountpoint, delay):
                                                 "f_ffree", "f_files", "f_flag", "f_frsize", "f_namemax")}
 
         def open(self, path, flags):
-            if flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_TRUNC | os.O_CREAT):
+            wflags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_TRUNC | os.O_CREAT
+            if flags & wflags and not writable:
                 raise fuse.FuseOSError(errno.EROFS)
             try:
-                return os.open(self._real(path), os.O_RDONLY)
+                return os.open(self._real(path), flags & (wflags | os.O_RDONLY) if writable else os.O_RDONLY)
             except OSError as e:
                 raise fuse.FuseOSError(e.errno)
+
+        def _rw(self, fn, *args):
+            if not writable:
+                raise fuse.FuseOSError(errno.EROFS)
+            try:
+                return fn(*args)
+            except OSError as e:
+                raise fuse.FuseOSError(e.errno)
+
+        def create(self, path, mode, fi=None):
+            return self._rw(os.open, self._real(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+
+        def write(self, path, data, offset, fh):
+            t0 = time.monotonic()
+            time.sleep(write_delay or 0)
+            n = self._rw(os.pwrite, fh, data, offset)
+            with out_lock:
+                sys.stdout.write("write %.6f %.6f %d %d %s\n" % (t0, time.monotonic(), offset, len(data), path))
+                sys.stdout.flush()
+            return n
+
+        def truncate(self, path, length, fh=None):
+            self._rw(os.truncate, self._real(path), length)
+
+        def unlink(self, path):
+            self._rw(os.unlink, self._real(path))
+
+        def mkdir(self, path, mode):
+            self._rw(os.mkdir, self._real(path), mode)
+
+        def chmod(self, path, mode):
+            self._rw(os.chmod, self._real(path), mode)
+
+        def utimens(self, path, times=None):
+            self._rw(os.utime, self._real(path), ns=times) if times else self._rw(os.utime, self._real(path))
+
+        def flush(self, path, fh):
+            return 0
+
+        def fsync(self, path, datasync, fh):
+            return 0
 
         def read(self, path, size, offset, fh):
             t0 = time.monotonic()
@@ -106,8 +153,11 @@ def serve(src, mountpoint, delay):
 
     # foreground; threads so that concurrent reads overlap; read-only; libfuse's default
     # caching (see the top of this file): no kernel_cache, auto_cache or direct_io
-    fuse.FUSE(SlowMirror(), mountpoint, foreground=True, nothreads=False, ro=True, fsname="slowfs",
-              subtype="slowfs")
+    # max_write (with big_writes): one write(2) of up to that many bytes is one request,
+    # one sleep; without it libfuse 2 sends 4 KiB at a time
+    extra = {"big_writes": True, "max_write": int(max_write)} if writable and max_write else {}
+    fuse.FUSE(SlowMirror(), mountpoint, foreground=True, nothreads=False, ro=not writable, fsname="slowfs",
+              subtype="slowfs", **extra)
 
 
 # --- the test helper -------------------------------------------------------------------------
@@ -144,9 +194,12 @@ class SlowFs:
     reaches the filesystem sleeps `delay` seconds. A context manager; self.reads lists
     (start, end, offset, size, path) of the reads so far (monotonic seconds)."""
 
-    def __init__(self, src, delay=0.5, mount_timeout=10.0):
+    def __init__(self, src, delay=0.5, mount_timeout=10.0, write_delay=None, max_write=None):
         self.src = os.path.realpath(src)
         self.delay = float(delay)
+        self.write_delay = write_delay
+        self.max_write = max_write
+        self.writes = []
         self.mount_timeout = mount_timeout
         self.proc = None
         self.dir = None
@@ -170,7 +223,10 @@ class SlowFs:
         self.dir = tempfile.mkdtemp(prefix="slowfs-")
         self.mountpoint = os.path.join(self.dir, "mnt")
         os.mkdir(self.mountpoint)
-        self.proc = subprocess.Popen([python, HERE, self.src, self.mountpoint, repr(self.delay)],
+        extra = [] if self.write_delay is None else [repr(float(self.write_delay))]
+        if self.write_delay is not None and self.max_write:
+            extra.append(str(int(self.max_write)))
+        self.proc = subprocess.Popen([python, HERE, self.src, self.mountpoint, repr(self.delay)] + extra,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
@@ -190,7 +246,10 @@ class SlowFs:
     def _read_log(self):
         for line in self.proc.stdout:
             parts = line.split(" ", 5)
-            if len(parts) == 6 and parts[0] == "read":
+            if len(parts) == 6 and parts[0] == "write":
+                self.writes.append((float(parts[1]), float(parts[2]), int(parts[3]), int(parts[4]),
+                                    parts[5].rstrip("\n")))
+            elif len(parts) == 6 and parts[0] == "read":
                 self.reads.append((float(parts[1]), float(parts[2]), int(parts[3]), int(parts[4]),
                                    parts[5].rstrip("\n")))
 
@@ -239,14 +298,16 @@ class SlowFs:
         return False
 
 
-def mount_slowfs(test, src, delay=0.5):
-    """Mounts SlowFs(src, delay) for a unittest.TestCase; unmounted at its cleanup."""
-    fs = SlowFs(src, delay)
+def mount_slowfs(test, src, delay=0.5, write_delay=None, max_write=None):
+    """Mounts SlowFs(src, delay, write_delay=..., max_write=...) for a unittest.TestCase;
+    unmounted at its cleanup."""
+    fs = SlowFs(src, delay, write_delay=write_delay, max_write=max_write)
     test.addCleanup(fs.unmount)
     return fs.mount()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit("usage: slowfs.py SRC MOUNTPOINT DELAY")
-    serve(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    if len(sys.argv) not in (4, 5, 6):
+        sys.exit("usage: slowfs.py SRC MOUNTPOINT DELAY [WRITE_DELAY [MAX_WRITE]]")
+    serve(sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) >= 5 else None,
+          int(sys.argv[5]) if len(sys.argv) == 6 else None)

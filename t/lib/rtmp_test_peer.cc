@@ -14,6 +14,7 @@
 #include "rtmp/amf0.h"
 #include "rtmp/amf_decode_state.h"
 #include "rtmp/chunk_writer.h"
+#include "rtmp/rtmp_core_module.h"
 
 namespace strom {
 std::span<Module* const> strom_modules();
@@ -447,13 +448,13 @@ TestServer::~TestServer()
 
 rtmp::Session* TestServer::adopt(RtmpTestPeer& p)
 {
-    if (!cycle_ || cycle_->proto("rtmp")->servers.empty()) {
+    if (!cycle_ || rtmp::rtmp_servers(*cycle_).empty()) {
         ADD_FAILURE() << "no server block in the test config: " << error_;
         return nullptr;
     }
     sockaddr_storage ss{};
     ss.ss_family = AF_UNIX;
-    ServerBlock* srv = cycle_->proto("rtmp")->servers[0].get();
+    ServerBlock* srv = rtmp::rtmp_servers(*cycle_)[0].get();
     Connection* c = table_->adopt(p.take_server_fd(), reinterpret_cast<sockaddr*>(&ss),
                                   sizeof(sa_family_t), srv);
     if (!c) {
