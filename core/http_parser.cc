@@ -3,28 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/ascii.h"
+
 namespace strom {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 int hex_value(char c)
 {
@@ -173,8 +156,8 @@ Rc HttpResponseParser::on_header(std::string_view line)
     size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return fail("bad header line");
     std::string_view name = line.substr(0, colon);
-    if (trim(name).size() != name.size()) return fail("space before header colon");
-    std::string_view value = trim(line.substr(colon + 1));
+    if (trim_ows(name).size() != name.size()) return fail("space before header colon");
+    std::string_view value = trim_ows(line.substr(colon + 1));
     if (iequals(name, "Content-Length")) {
         uint64_t v = 0;
         if (value.empty() || value.size() > 15) return fail("bad Content-Length");
@@ -229,7 +212,7 @@ Rc HttpResponseParser::headers_done()
 Rc HttpResponseParser::on_chunk_size(std::string_view line)
 {
     size_t semi = line.find(';');  // chunk extensions are ignored (RFC 9112 7.1.1)
-    std::string_view hex = trim(line.substr(0, semi));
+    std::string_view hex = trim_ows(line.substr(0, semi));
     if (hex.empty()) return fail("bad chunk size");
     uint64_t v = 0;
     for (char c : hex) {

@@ -23,8 +23,7 @@ void Sha1::init()
     h_[2] = 0x98badcfe;
     h_[3] = 0x10325476;
     h_[4] = 0xc3d2e1f0;
-    bytes_ = 0;
-    used_ = 0;
+    md_.reset();
 }
 
 // FIPS 180-4 6.1.2: an 80-word schedule and four rounds of 20 steps, each with its own
@@ -66,39 +65,13 @@ void Sha1::compress(const uint8_t* block)
 
 void Sha1::update(const void* data, size_t n)
 {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    bytes_ += n;
-    if (used_ > 0) {
-        size_t take = kBlockSize - used_ < n ? kBlockSize - used_ : n;
-        std::memcpy(block_ + used_, p, take);
-        used_ += take;
-        p += take;
-        n -= take;
-        if (used_ < kBlockSize) return;
-        compress(block_);
-        used_ = 0;
-    }
-    for (; n >= kBlockSize; p += kBlockSize, n -= kBlockSize) compress(p);
-    if (n > 0) {
-        std::memcpy(block_, p, n);
-        used_ = n;
-    }
+    md_.update(data, n, [this](const uint8_t* b) { compress(b); });
 }
 
 // FIPS 180-4 5.1.1: 0x80, zeros up to 56 mod 64, then the length in bits (64-bit BE).
 void Sha1::final(uint8_t out[kDigestSize])
 {
-    uint64_t bits = bytes_ * 8;
-    block_[used_++] = 0x80;
-    if (used_ > kBlockSize - 8) {
-        std::memset(block_ + used_, 0, kBlockSize - used_);
-        compress(block_);
-        used_ = 0;
-    }
-    std::memset(block_ + used_, 0, kBlockSize - 8 - used_);
-    store_be64(block_ + kBlockSize - 8, bits);
-    compress(block_);
-    used_ = 0;
+    md_.finish([this](const uint8_t* b) { compress(b); });
     for (int i = 0; i < 5; ++i) store_be32(out + 4 * i, h_[i]);
 }
 

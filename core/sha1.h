@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/md_blocks.h"
+
 namespace strom {
 
 class Sha1 {
@@ -24,9 +26,7 @@ private:
     void compress(const uint8_t* block);
 
     uint32_t h_[5];
-    uint64_t bytes_;             // message length so far (the padding needs it in bits)
-    uint8_t block_[kBlockSize];  // partial block not yet compressed
-    size_t used_;                // bytes in block_
+    MdBlocks md_;   // FIPS 180-4 5.1.1 blocks and padding
 };
 
 // One-shot digest of n bytes at p.

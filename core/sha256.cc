@@ -34,8 +34,7 @@ void Sha256::init()
     static constexpr uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                           0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     std::memcpy(h_, kInit, sizeof(h_));
-    bytes_ = 0;
-    used_ = 0;
+    md_.reset();
 }
 
 // FIPS 180-4 6.2.2: message schedule and 64 rounds over one 512-bit block.
@@ -78,39 +77,13 @@ void Sha256::compress(const uint8_t* block)
 
 void Sha256::update(const void* data, size_t n)
 {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    bytes_ += n;
-    if (used_ > 0) {
-        size_t take = kBlockSize - used_ < n ? kBlockSize - used_ : n;
-        std::memcpy(block_ + used_, p, take);
-        used_ += take;
-        p += take;
-        n -= take;
-        if (used_ < kBlockSize) return;
-        compress(block_);
-        used_ = 0;
-    }
-    for (; n >= kBlockSize; p += kBlockSize, n -= kBlockSize) compress(p);
-    if (n > 0) {
-        std::memcpy(block_, p, n);
-        used_ = n;
-    }
+    md_.update(data, n, [this](const uint8_t* b) { compress(b); });
 }
 
 // FIPS 180-4 5.1.1: append 0x80, zeros up to 56 mod 64, then the bit length (64-bit BE).
 void Sha256::final(uint8_t out[kDigestSize])
 {
-    uint64_t bits = bytes_ * 8;
-    block_[used_++] = 0x80;
-    if (used_ > kBlockSize - 8) {
-        std::memset(block_ + used_, 0, kBlockSize - used_);
-        compress(block_);
-        used_ = 0;
-    }
-    std::memset(block_ + used_, 0, kBlockSize - 8 - used_);
-    store_be64(block_ + kBlockSize - 8, bits);
-    compress(block_);
-    used_ = 0;
+    md_.finish([this](const uint8_t* b) { compress(b); });
     for (int i = 0; i < 8; ++i) store_be32(out + 4 * i, h_[i]);
 }
 

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/md_blocks.h"
+
 namespace strom {
 
 class Sha256 {
@@ -26,9 +28,7 @@ private:
     void compress(const uint8_t* block);
 
     uint32_t h_[8];
-    uint64_t bytes_;             // message length so far (FIPS 180-4 5.1.1 needs bits)
-    uint8_t block_[kBlockSize];  // partial block not yet compressed
-    size_t used_;                // bytes in block_
+    MdBlocks md_;   // FIPS 180-4 5.1.1 blocks and padding
 };
 
 class HmacSha256 {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/ascii.h"
+
 namespace strom::http {
 
 namespace {
@@ -9,20 +11,6 @@ namespace {
 // Leading empty lines tolerated before a request line (RFC 9112 2.2), e.g. the CRLF some
 // clients add after a POST body; more than this is not a client being sloppy.
 constexpr size_t kMaxEmptyLines = 8;
-
-char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 // RFC 9110 5.6.2: tchar.
 bool is_tchar(unsigned char c)
@@ -47,13 +35,6 @@ bool is_value_char(unsigned char c)
 bool is_target_char(unsigned char c)
 {
     return c > 0x20 && c != 0x7f && c != '#';
-}
-
-std::string_view trim_ows(std::string_view s)
-{
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
 }
 
 // Calls f on each non-empty element of a comma-separated list (RFC 9110 5.6.1: empty

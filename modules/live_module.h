@@ -17,6 +17,7 @@
 #include "core/listener.h"
 #include "core/module.h"
 #include "media/listeners.h"
+#include "modules/merge_flusher.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
 #include "rtmp/session.h"
@@ -109,6 +110,7 @@ public:
     bool relay_push(rtmp::Session& s, const std::string& name, const RelayTarget& t,
                     const char** err);
     void release_if_unused(const std::string& key) { release_if_unused(find(key)); }
+    MergeFlusher& merge_flusher() { return merge_flusher_; }
 
     // Why a player of another protocol (HTTP-FLV, WebSocket-FLV) may not join `name` of
     // the rtmp application `app` now (live off; not published on any worker, unless
@@ -129,6 +131,7 @@ private:
     }
 
     std::unordered_map<std::string, std::unique_ptr<LiveStream>> streams_;
+    MergeFlusher merge_flusher_;   // send_merge: one timer per interval for all players
     std::vector<std::unique_ptr<Listener>> internal_;   // other workers pull here
     std::vector<int> internal_fds_;
 };

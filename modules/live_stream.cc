@@ -235,8 +235,6 @@ void LiveStream::add_player(LivePlayer* p)
     p->stream = this;
     if (!loop_) loop_ = &p->conn().loop();
     p->waiting_key = *conf_->wait_key;
-    p->merge_timer.fn = &LiveStream::on_merge_flush;
-    p->merge_timer.arg = p;
     players_.push_back(p);
     ++live_players_;
     if (conf_->events) {
@@ -247,7 +245,7 @@ void LiveStream::add_player(LivePlayer* p)
 
 void LiveStream::remove_player(LivePlayer* p)
 {
-    if (p->merge_timer.armed()) p->conn().loop().cancel_timer(p->merge_timer);
+    module_.merge_flusher().cancel(*p);
     for (size_t i = 0; i < players_.size(); ++i) {
         if (players_[i] != p) continue;
         --live_players_;
@@ -304,19 +302,13 @@ void LiveStream::send_cached_start(LivePlayer& p)
     }
 }
 
-void LiveStream::on_merge_flush(Timer& t)
-{
-    auto* p = static_cast<LivePlayer*>(t.arg);
-    p->conn().flush_now();
-}
-
 void LiveStream::flush(LivePlayer& p)
 {
     uint64_t merge = *conf_->send_merge;
     if (merge == 0) {
         p.conn().flush_soon();
-    } else if (!p.merge_timer.armed()) {
-        p.conn().loop().add_timer(p.merge_timer, merge);
+    } else {
+        module_.merge_flusher().later(p, merge, p.conn().loop());
     }
 }
 

@@ -58,7 +58,8 @@ public:
     uint64_t stalled_since = 0;   // first failed enqueue of the current stall
     uint64_t bytes = 0;
     uint64_t dropped = 0;
-    Timer merge_timer;            // send_merge: deferred flush
+    size_t merge_slot = 0;        // send_merge: 1 + index in its interval's list, 0: none
+    void* merge_interval = nullptr;
 };
 
 // An RTMP player: a NetStream of a server session (or of a relay push's client session).
@@ -149,7 +150,6 @@ private:
     uint32_t rebase(uint32_t ts);
     static void on_idle_check(Timer& t);
     static void on_lookup(Timer& t);
-    static void on_merge_flush(Timer& t);
     void stop_pushes();
     void fail_players(const std::string& why);
     void pull_relay_again();

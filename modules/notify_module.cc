@@ -126,7 +126,7 @@ void add_common(NotifyForm& f, Session& s)
     f.add_num("clientid", int64_t(s.id()));
 }
 
-HttpCall* send_call(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f,
+HttpCall* send_call(ConnectionTable& table, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f,
                     HttpCall::DoneFn done, void* arg, const char** err)
 {
     std::string req =
@@ -136,7 +136,13 @@ HttpCall* send_call(Session& s, const NotifyConf& c, const HttpUrl& url, const N
     HttpCallLimits lim;
     lim.connect_timeout_ms = *c.timeout;
     lim.timeout_ms = *c.timeout;
-    return HttpCall::start(s.conn().table(), url, req, lim, done, arg, err);
+    return HttpCall::start(table, url, req, lim, done, arg, err);
+}
+
+HttpCall* send_call(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f,
+                    HttpCall::DoneFn done, void* arg, const char** err)
+{
+    return send_call(s.conn().table(), c, url, f, done, arg, err);
 }
 
 // Fire and forget: the answer is only logged (the session may be gone by then).
@@ -150,13 +156,19 @@ void on_oneway_done(void* arg, const HttpResult& r)
     }
 }
 
-void send_oneway(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f)
+void send_oneway(ConnectionTable& table, uint64_t id, const NotifyConf& c, const HttpUrl& url,
+                 const NotifyForm& f)
 {
     const char* err = "";
-    void* arg = reinterpret_cast<void*>(uintptr_t(s.id()));
-    if (!send_call(s, c, url, f, on_oneway_done, arg, &err)) {
-        STROM_LOG(warn, s.id(), "notify call to %s not sent: %s", url.addr.text.c_str(), err);
+    void* arg = reinterpret_cast<void*>(uintptr_t(id));
+    if (!send_call(table, c, url, f, on_oneway_done, arg, &err)) {
+        STROM_LOG(warn, id, "notify call to %s not sent: %s", url.addr.text.c_str(), err);
     }
+}
+
+void send_oneway(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f)
+{
+    send_oneway(s.conn().table(), s.id(), c, url, f);
 }
 
 enum class Verdict : uint8_t { allow, rename, relay, reject };
@@ -438,7 +450,14 @@ Rc NotifyModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
     const NotifyConf* c = conf_of(s);
     if (!c || s.internal()) return next(s, cmd);
-    if (url_on(c->on_record_done)) recording_[s.id()] = &s;
+    if (url_on(c->on_record_done) && !recording_.count(s.id())) {
+        sweep_recording(s.loop().now());
+        RecordClient& rc = recording_[s.id()];
+        rc.conf = c;
+        rc.table = &s.conn().table();
+        rc.form.add("call", "record_done");
+        add_common(rc.form, s);
+    }
     // A duplicate the live module will refuse gets no on_publish (and so no
     // on_publish_done): only accepted publishes are announced (issue 6, item 6).
     if (!url_on(c->on_publish) || live_module.publish_taken(s, cmd.name)) {
@@ -595,23 +614,28 @@ void NotifyModule::on_close_stream(Session& s, NetStream& ns)
 void NotifyModule::on_record_done(const RecordDone& ev)
 {
     auto it = recording_.find(ev.session_id);
-    // A file closed after its publisher left (worker exit) has no session to describe.
+    // A file of a pull, or closed long after its publisher left, has no client to describe.
     if (it == recording_.end()) return;
-    Session& s = *it->second;
-    const NotifyConf* c = conf_of(s);
-    if (!c || !url_on(c->on_record_done)) return;
-    NotifyForm f;
-    f.add("call", "record_done");
-    add_common(f, s);
+    const RecordClient& rc = it->second;
+    NotifyForm f = rc.form;
     f.add("recorder", ev.recorder);
     f.add("name", ev.name);
     f.add("path", ev.path);
-    send_oneway(s, *c, *c->on_record_done, f);
+    send_oneway(*rc.table, ev.session_id, *rc.conf, *rc.conf->on_record_done, f);
+}
+
+// Clients gone for a minute: their files are long done (or will not say whose they were).
+void NotifyModule::sweep_recording(uint64_t now)
+{
+    std::erase_if(recording_, [now](const auto& e) {
+        return e.second.gone_at != 0 && now - e.second.gone_at > 60000;
+    });
 }
 
 void NotifyModule::on_disconnect(Session& s)
 {
-    recording_.erase(s.id());
+    auto rec = recording_.find(s.id());
+    if (rec != recording_.end()) rec->second.gone_at = s.loop().now() ? s.loop().now() : 1;
     void*& slot = s.ctx().raw(*this);
     auto* n = static_cast<NotifySession*>(slot);
     if (!n) return;

@@ -24,6 +24,7 @@
 
 #include "core/http_client.h"
 #include "core/module.h"
+#include "modules/notify_form.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
 
@@ -73,7 +74,17 @@ public:
 private:
     std::unordered_map<std::string, uint64_t> cache_;
     // Publishers whose application has on_record_done: record_done names a session id.
-    std::unordered_map<uint64_t, rtmp::Session*> recording_;
+    // Publishers whose recordings call on_record_done, by session id: what the call says
+    // of them, kept a while after they leave (a file is done once it is on disk, which
+    // may be after its publisher has gone).
+    struct RecordClient {
+        const NotifyConf* conf = nullptr;
+        ConnectionTable* table = nullptr;   // the worker's, for the call
+        NotifyForm form;          // call=record_done and the publisher's fields
+        uint64_t gone_at = 0;     // loop ms when the session closed, 0 while it lives
+    };
+    std::unordered_map<uint64_t, RecordClient> recording_;
+    void sweep_recording(uint64_t now);
 };
 
 extern NotifyModule notify_module;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "core/ascii.h"
+
 namespace strom::tools {
 
 namespace {
@@ -26,25 +28,6 @@ void append_escaped(std::string* out, std::string_view s, std::string_view keep)
         *out += kHex[b >> 4];
         *out += kHex[b & 15];
     }
-}
-
-bool iequal(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 bool digit(char c)
@@ -146,8 +129,8 @@ Rc HttpFlvReader::parse_head()
         if (colon == std::string_view::npos) continue;  // the final empty line
         // An endless FLV body is sent as is until the connection closes; a chunked body
         // would put chunk sizes between the tags.
-        if (iequal(trim(field.substr(0, colon)), "transfer-encoding") &&
-            !iequal(trim(field.substr(colon + 1)), "identity")) {
+        if (iequals(trim_ows(field.substr(0, colon)), "transfer-encoding") &&
+            !iequals(trim_ows(field.substr(colon + 1)), "identity")) {
             return fail("HTTP transfer coding not supported");
         }
     }
