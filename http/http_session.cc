@@ -110,6 +110,7 @@ void HttpSession::on_read(Connection&)
     switch (mode_) {
     case Mode::head:
     case Mode::body: read_requests(); break;
+    case Mode::waiting: break;   // what came stays unread until the answer
     case Mode::streaming: c_.consume(c_.input().size()); break;   // nothing more is read
     case Mode::websocket: read_websocket(); break;
     }
@@ -198,6 +199,7 @@ void HttpSession::dispatch()
             rc = h.fn(h.self, *this, *loc_);
             if (rc != Rc::declined) break;
         }
+        if (rc == Rc::again) return;   // suspended: the handler answers later
         if (rc == Rc::declined && !responded_ && !stream_) respond_error(404);
     }
     if (mode_ == Mode::head && !c_.closing()) after_response();
@@ -290,6 +292,22 @@ void HttpSession::respond_error(int status, const char* why)
     respond(status, "text/plain; charset=utf-8", body, status == 405 ? "Allow: GET, HEAD\r\n" : "");
 }
 
+void HttpSession::suspend(std::unique_ptr<HttpStream> owner)
+{
+    stream_ = std::move(owner);
+    mode_ = Mode::waiting;   // input waits unread; a client that leaves is still seen
+    if (timer_.armed()) c_.loop().cancel_timer(timer_);
+}
+
+void HttpSession::fail(int status, const char* why)
+{
+    keep_alive_ = false;
+    respond_error(status, why);
+    log_access();
+    have_request_ = false;
+    c_.close_after_flush("refused");
+}
+
 bool HttpSession::start_stream(int status, std::string_view content_type, std::string_view extra,
                                std::unique_ptr<HttpStream> owner)
 {
@@ -300,7 +318,7 @@ bool HttpSession::start_stream(int status, std::string_view content_type, std::s
     h += extra;
     h += "\r\n";
     if (!send_copy(h)) return false;
-    stream_ = std::move(owner);
+    if (owner) stream_ = std::move(owner);
     mode_ = Mode::streaming;
     if (timer_.armed()) c_.loop().cancel_timer(timer_);
     return true;
@@ -327,7 +345,7 @@ bool HttpSession::upgrade_websocket(std::unique_ptr<HttpStream> owner)
     h += ws::accept_key(key);
     h += "\r\n\r\n";
     if (!send_copy(h)) return false;
-    stream_ = std::move(owner);
+    if (owner) stream_ = std::move(owner);
     mode_ = Mode::websocket;
     if (timer_.armed()) c_.loop().cancel_timer(timer_);
     if (!c_.input().empty()) read_websocket();
@@ -405,7 +423,7 @@ void HttpSession::on_close(Connection&, const char* reason)
         stream_->on_http_close(*this, reason);
         stream_.reset();
     }
-    if (have_request_ && (mode_ == Mode::streaming || mode_ == Mode::websocket)) log_access();
+    if (have_request_ && mode_ != Mode::head && mode_ != Mode::body) log_access();
 }
 
 }  // namespace strom::http

@@ -52,8 +52,16 @@ public:
                  std::string_view extra = {});
     // An error page ("404 Not Found") in plain text, with why on a second line if given.
     void respond_error(int status, const char* why = nullptr);
+    // A handler that must wait (an HTTP callback decides) hands the connection to `owner`
+    // and returns Rc::again: further input waits meanwhile; the owner later answers with
+    // start_stream / upgrade_websocket (owner nullptr: itself) or fail().
+    void suspend(std::unique_ptr<HttpStream> owner);
+    // The answer of a suspended request that is refused after all: the status (and why),
+    // then the connection closes.
+    void fail(int status, const char* why);
     // Starts an endless answer (no length; the connection closes when it ends); queues its
-    // head and hands the connection to `owner`. False when the head cannot be queued.
+    // head and hands the connection to `owner` (nullptr: the suspended request's owner
+    // keeps it). False when the head cannot be queued.
     bool start_stream(int status, std::string_view content_type, std::string_view extra,
                       std::unique_ptr<HttpStream> owner);
     // RFC 6455 4.2.2: answers 101 with the accept key and hands the connection to `owner`;
@@ -73,7 +81,7 @@ public:
     static const char* status_text(int status);
 
 private:
-    enum class Mode : uint8_t { head, body, streaming, websocket };
+    enum class Mode : uint8_t { head, body, waiting, streaming, websocket };
 
     void read_requests();
     void on_head();

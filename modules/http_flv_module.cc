@@ -6,6 +6,7 @@
 #include "http/websocket.h"
 #include "modules/live_module.h"
 #include "modules/live_stream.h"
+#include "modules/notify_module.h"
 #include "modules/stream_gate.h"
 #include "rtmp/flv.h"
 #include "rtmp/rtmp_core_module.h"
@@ -22,7 +23,14 @@ using http::HttpSession;
 // place there; its HttpSession owns it and tells it when the connection closes.
 class FlvPlayer final : public LivePlayer, public http::HttpStream {
 public:
-    FlvPlayer(HttpSession& s, bool ws, std::string key) : s_(s), ws_(ws), key_(std::move(key)) {}
+    FlvPlayer(HttpSession& s, bool ws, const media::ClientRequest& q, bool wait)
+        : s_(s), ws_(ws), q_(q), wait_(wait), key_(q.app_name + "/" + q.name)
+    {
+    }
+    ~FlvPlayer() override
+    {
+        if (call_) call_->cancel();
+    }
 
     Connection& conn() override { return s_.conn(); }
     uint64_t log_id() const override { return s_.id(); }
@@ -42,11 +50,32 @@ public:
 
     void on_http_close(HttpSession&, const char* reason) override
     {
+        if (call_) {
+            call_->cancel();   // it left while on_play was asked
+            call_ = nullptr;
+        }
+        if (!joined_) return;
         STROM_LOG(info, s_.id(), "%s player of \"%s\" from %s closed: %s (%llu bytes, %llu dropped)",
                   ws_ ? "ws-flv" : "http-flv", key_.c_str(), s_.peer(), reason,
                   (unsigned long long)bytes, (unsigned long long)dropped);
         live_module.remove_player(*this);
+        notify_module.play_done(q_, s_.conn().table());
     }
+
+    // on_play of the application, when it has one: true when the answer is awaited (the
+    // session is suspended with this player as its owner).
+    bool ask_notify(bool* refused)
+    {
+        bool none = false;
+        call_ = notify_module.gate_play(q_, s_.conn().table(), gate_, &FlvPlayer::on_verdict, this, &none);
+        *refused = !call_ && !none;
+        return call_ != nullptr;
+    }
+
+    // Joins the stream: the answer's head, the FLV header, then the stream's cached start.
+    // `owned`: this player, when the session does not own it yet. The request is answered
+    // (or the connection closed) when this returns.
+    void begin(std::unique_ptr<FlvPlayer> owned);
 
     // The FLV file header (and PreviousTagSize0), flags from what the stream carries.
     bool send_header(LiveStream* st)
@@ -90,10 +119,86 @@ private:
         s_.end_stream(reason);
     }
 
+    static void on_verdict(void* arg, const NotifyModule::PlayVerdict& v);
+    void refuse(int status, const char* why, bool async)
+    {
+        if (async) {
+            s_.fail(status, why);
+        } else {
+            s_.respond_error(status, why);
+        }
+    }
+
     HttpSession& s_;
     bool ws_;
+    media::ClientRequest q_;
+    bool wait_;
     std::string key_;
+    NotifyModule::PlayGate gate_;
+    HttpCall* call_ = nullptr;
+    bool joined_ = false;
 };
+
+void FlvPlayer::on_verdict(void* arg, const NotifyModule::PlayVerdict& v)
+{
+    auto* p = static_cast<FlvPlayer*>(arg);
+    p->call_ = nullptr;
+    if (!v.allow) {
+        p->s_.fail(403, "rejected by on_play");
+        return;
+    }
+    if (!v.name.empty() && !v.relay) {   // a 3xx renamed the stream
+        p->q_.name = v.name;
+        p->q_.args = v.args;
+        p->key_ = p->q_.app_name + "/" + v.name;
+    }
+    if (v.relay) {
+        const char* err = "";
+        RelayPull rp = live_module.relay_pull(*p->q_.app, p->q_.name, v.target, p->s_.conn().loop(), &err);
+        if (rp == RelayPull::failed) {
+            STROM_LOG(warn, p->s_.id(), "notify play relay: cannot pull \"%s\" from %s: %s", p->key_.c_str(),
+                      v.target.url().c_str(), err);
+            p->s_.fail(502, "relay failed");
+            return;
+        }
+        STROM_LOG(info, p->s_.id(), "notify play relay: %s \"%s\" from %s",
+                  rp == RelayPull::started ? "pulling" : "joining", p->key_.c_str(), v.target.url().c_str());
+    }
+    p->begin(nullptr);
+}
+
+void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
+{
+    bool async = !owned;
+    const char* proto = q_.protocol;
+    if (const char* why = live_module.play_refusal(*q_.app, q_.name, wait_)) {
+        STROM_LOG(info, s_.id(), "%s play \"%s\" from %s: %s", proto, key_.c_str(), s_.peer(), why);
+        live_module.release_if_unused(key_);
+        refuse(404, "stream not found", async);
+        return;
+    }
+    HttpSession& s = s_;   // a start that fails has destroyed the player it was given
+    bool started = ws_ ? s.upgrade_websocket(std::move(owned))
+                       : s.start_stream(200, "video/x-flv", "Cache-Control: no-cache\r\n", std::move(owned));
+    if (!started) {
+        if (!s.conn().closing()) s.conn().close_after_flush("cannot start the stream");
+        return;
+    }
+    // The slow-player policy of the application's RTMP players: the same out-queue bounds.
+    const rtmp::RtmpCoreConf& rc = rtmp::rtmp_conf(*q_.app->server);
+    s_.conn().out().configure(*rc.out_queue, *rc.out_queue_bytes);
+    LiveStream* st = live_module.find(key_);
+    if (!send_header(st)) {
+        s_.conn().close("cannot queue the FLV header");
+        return;
+    }
+    STROM_LOG(info, s_.id(), "%s play \"%s\" from %s%s", proto, key_.c_str(), s_.peer(),
+              st && st->has_publisher() ? "" : ", waiting for the publisher");
+    joined_ = true;
+    if (const char* why = live_module.add_player(*q_.app, q_.name, *this, s_.conn().loop())) {
+        s_.conn().close(why);
+    }
+}
 
 int hex(char c)
 {
@@ -212,37 +317,26 @@ Rc HttpFlvModule::handle(HttpSession& s, const AppBlock& location)
         s.respond_error(403, why);
         return Rc::done;
     }
-    std::string key = app + "/" + name;
-    if (const char* why = live_module.play_refusal(*a, name, *fc.flv_live_wait)) {
-        STROM_LOG(info, s.id(), "%s play \"%s\" from %s: %s", proto, key.c_str(), s.peer(), why);
-        s.respond_error(404, "stream not found");
-        return Rc::done;
-    }
     if (s.head_only()) {
-        s.respond(200, "video/x-flv", {}, "Cache-Control: no-cache\r\n");
+        if (live_module.play_refusal(*a, name, *fc.flv_live_wait)) {
+            s.respond_error(404, "stream not found");
+        } else {
+            s.respond(200, "video/x-flv", {}, "Cache-Control: no-cache\r\n");
+        }
         return Rc::done;
     }
-    auto owned = std::make_unique<FlvPlayer>(s, ws, key);
+    auto owned = std::make_unique<FlvPlayer>(s, ws, q, *fc.flv_live_wait);
     FlvPlayer* p = owned.get();
-    bool started = ws ? s.upgrade_websocket(std::move(owned))
-                      : s.start_stream(200, "video/x-flv", "Cache-Control: no-cache\r\n", std::move(owned));
-    if (!started) {
-        if (!s.conn().closing()) s.conn().close_after_flush("cannot start the stream");
+    bool refused = false;
+    if (p->ask_notify(&refused)) {
+        s.suspend(std::move(owned));
+        return Rc::again;
+    }
+    if (refused) {
+        s.respond_error(403, "on_play could not be asked (notify_fail closed)");
         return Rc::done;
     }
-    // The slow-player policy of the application's RTMP players: the same out-queue bounds.
-    const rtmp::RtmpCoreConf& rc = rtmp::rtmp_conf(*a->server);
-    s.conn().out().configure(*rc.out_queue, *rc.out_queue_bytes);
-    LiveStream* st = live_module.find(key);
-    if (!p->send_header(st)) {
-        s.conn().close("cannot queue the FLV header");
-        return Rc::done;
-    }
-    STROM_LOG(info, s.id(), "%s play \"%s\" from %s%s", proto, key.c_str(), s.peer(),
-              st && st->has_publisher() ? "" : ", waiting for the publisher");
-    if (const char* why = live_module.add_player(*a, name, *p, s.conn().loop())) {
-        s.conn().close(why);
-    }
+    p->begin(std::move(owned));
     return Rc::done;
 }
 

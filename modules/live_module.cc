@@ -207,25 +207,31 @@ void LiveModule::try_pull(LiveStream& st, EventLoop&)
 RelayPull LiveModule::relay_pull(Session& s, const std::string& name, const RelayTarget& t,
                                  const char** err)
 {
-    const LiveConf& lc = conf_of(s);
+    return relay_pull(*s.app(), name, t, s.loop(), err);
+}
+
+RelayPull LiveModule::relay_pull(const AppBlock& app, const std::string& name, const RelayTarget& t,
+                                 EventLoop& loop, const char** err)
+{
+    const LiveConf& lc = app.conf<LiveConf>(*this);
     if (!*lc.live) {
         *err = "live is off in this application";
         return RelayPull::failed;
     }
-    std::string key = stream_key(s, name);
+    std::string key = app.name + "/" + name;
     StreamOwner owner;
     bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
     LiveStream* st = find(key);
     if ((st && st->has_publisher() && !st->pulling()) || elsewhere) return RelayPull::local;
     if (st && (st->pulling() || st->relay_waiting())) return RelayPull::joined;
-    st = &get_or_create(s, key, lc);
+    st = &get_or_create(app, key, lc);
     LivePull* p = LivePull::start_remote(*st, t, err);
     if (!p) {
         release_if_unused(st);
         return RelayPull::failed;
     }
     st->set_pull(p);
-    st->set_relay(t, s.loop());
+    st->set_relay(t, loop);
     return RelayPull::started;
 }
 

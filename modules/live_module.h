@@ -105,6 +105,9 @@ public:
     // The caller offers the stream to release_if_unused(key) once the play is decided.
     RelayPull relay_pull(rtmp::Session& s, const std::string& name, const RelayTarget& t,
                          const char** err);
+    // The same for a player of another protocol of the rtmp application `app`.
+    RelayPull relay_pull(const AppBlock& app, const std::string& name, const RelayTarget& t,
+                         EventLoop& loop, const char** err);
     // notify_relay_redirect, after the publish of `name` by s was accepted: the stream
     // is also pushed to `t` for as long as that publisher publishes.
     bool relay_push(rtmp::Session& s, const std::string& name, const RelayTarget& t,

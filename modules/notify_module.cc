@@ -177,12 +177,18 @@ enum class Verdict : uint8_t { allow, rename, relay, reject };
 // notify_relay_redirect on and an rtmp:// Location, relays; anything else rejects; a
 // failed call follows notify_fail. Logged here, once (a relay by the caller, which knows
 // what it started).
-Verdict judge(Session& s, const NotifyConf& c, const char* call, const HttpResult& r,
-              bool may_rename, std::string* name, std::string* args, RelayTarget* relay)
+// Who a call is about, for its log lines: the connection id and the client's address.
+struct Who {
+    uint64_t id;
+    const char* peer;
+};
+
+Verdict judge(Who s, const NotifyConf& c, const char* call, const HttpResult& r, bool may_rename,
+              std::string* name, std::string* args, RelayTarget* relay)
 {
     if (r.rc != Rc::ok) {
         bool open = *c.fail_open;
-        STROM_LOG(warn, s.id(), "notify %s for %s failed: %s; %s by notify_fail %s", call, s.peer(),
+        STROM_LOG(warn, s.id, "notify %s for %s failed: %s; %s by notify_fail %s", call, s.peer,
                   r.error, open ? "allowed" : "rejected", open ? "open" : "closed");
         return open ? Verdict::allow : Verdict::reject;
     }
@@ -191,20 +197,51 @@ Verdict judge(Session& s, const NotifyConf& c, const char* call, const HttpResul
     if (r.status / 100 == 3 && may_rename && url && *c.relay_redirect) {
         const char* why = "";
         if (parse_relay_url(r.location, kMaxNameLen, relay, &why)) return Verdict::relay;
-        STROM_LOG(notice, s.id(),
+        STROM_LOG(notice, s.id,
                   "notify %s for %s: %d with an unusable rtmp:// Location (%s), rejected", call,
-                  s.peer(), r.status, why);
+                  s.peer, r.status, why);
         return Verdict::reject;
     }
     if (r.status / 100 == 3 && may_rename && !r.location.empty() &&
         notify_location_name(r.location, kMaxNameLen, name, args)) {
-        STROM_LOG(info, s.id(), "notify %s for %s: %d, renamed to \"%s\"%s", call, s.peer(),
+        STROM_LOG(info, s.id, "notify %s for %s: %d, renamed to \"%s\"%s", call, s.peer,
                   r.status, name->c_str(),
                   url ? " (the name of an rtmp:// Location: notify_relay_redirect is off)" : "");
         return Verdict::rename;
     }
-    STROM_LOG(notice, s.id(), "notify %s for %s: rejected by answer %d", call, s.peer(), r.status);
+    STROM_LOG(notice, s.id, "notify %s for %s: rejected by answer %d", call, s.peer, r.status);
     return Verdict::reject;
+}
+
+Verdict judge(Session& s, const NotifyConf& c, const char* call, const HttpResult& r,
+              bool may_rename, std::string* name, std::string* args, RelayTarget* relay)
+{
+    return judge(Who{s.id(), s.peer()}, c, call, r, may_rename, name, args, relay);
+}
+
+// The fields add_common gives an RTMP client, for a client of another protocol.
+void add_common(NotifyForm& f, const media::ClientRequest& q)
+{
+    f.add("app", q.app_name);
+    f.add("flashver", "");
+    f.add("swfurl", "");
+    f.add("tcurl", "");
+    f.add("pageurl", "");
+    IpAddr ip;
+    f.add("addr", ip_from_sockaddr(q.addr, q.addr_len, &ip) ? ip_text(ip) : std::string(q.peer));
+    f.add_num("clientid", int64_t(q.id));
+    f.add("proto", q.protocol);
+}
+
+void play_gate_done(void* arg, const HttpResult& r)
+{
+    auto* g = static_cast<NotifyModule::PlayGate*>(arg);
+    NotifyModule::PlayVerdict v;
+    Verdict k = judge(Who{g->id, g->peer.c_str()}, *g->conf, "play", r, true, &v.name, &v.args,
+                      &v.target);
+    v.allow = k != Verdict::reject;
+    v.relay = k == Verdict::relay;
+    g->done(g->arg, v);
 }
 
 void arm_update(Session& s, const NotifyConf& c);
@@ -408,6 +445,47 @@ bool cached_allow(Session& s, const NotifyConf& c, const HttpUrl& url, const cha
 }
 
 }  // namespace
+
+HttpCall* NotifyModule::gate_play(const media::ClientRequest& q, ConnectionTable& table, PlayGate& g,
+                                  PlayDone done, void* arg, bool* none)
+{
+    const NotifyConf& c = q.app->conf<NotifyConf>(*this);
+    *none = !url_on(c.on_play);
+    if (*none) return nullptr;
+    NotifyForm f;
+    f.add("call", "play");
+    add_common(f, q);
+    f.add("name", q.name);
+    f.add_num("start", -2);   // live, as an RTMP player's default
+    f.add_num("duration", -1);
+    f.add_num("reset", 0);
+    f.add_args(q.args);
+    g = PlayGate{&c, q.id, q.peer, done, arg};
+    const char* err = "";
+    HttpCall* call = send_call(table, c, *c.on_play, f, play_gate_done, &g, &err);
+    if (call) return call;
+    STROM_LOG(warn, q.id, "notify call to %s for %s not sent: %s; notify_fail %s",
+              c.on_play->addr.text.c_str(), q.peer, err, *c.fail_open ? "open allows" : "closed rejects");
+    *none = *c.fail_open;
+    return nullptr;
+}
+
+void NotifyModule::play_done(const media::ClientRequest& q, ConnectionTable& table)
+{
+    const NotifyConf& c = q.app->conf<NotifyConf>(*this);
+    const HttpUrl* urls[2] = {url_on(c.on_play_done) ? &*c.on_play_done : nullptr,
+                              url_on(c.on_done) ? &*c.on_done : nullptr};
+    const char* calls[2] = {"play_done", "done"};
+    for (int i = 0; i < 2; ++i) {
+        if (!urls[i]) continue;
+        NotifyForm f;
+        f.add("call", calls[i]);
+        add_common(f, q);
+        f.add("name", q.name);
+        f.add_args(q.args);
+        send_oneway(table, q.id, c, *urls[i], f);
+    }
+}
 
 bool NotifyModule::cache_hit(const std::string& key, uint64_t now)
 {

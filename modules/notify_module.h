@@ -24,7 +24,9 @@
 
 #include "core/http_client.h"
 #include "core/module.h"
+#include "media/client_request.h"
 #include "modules/notify_form.h"
+#include "modules/relay_target.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
 
@@ -66,6 +68,32 @@ public:
     void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
     void on_disconnect(rtmp::Session& s);
     void on_record_done(const RecordDone& ev);
+
+    // Players of other protocols (HTTP-FLV, WebSocket-FLV): the application's on_play,
+    // with the RTMP play's answers (2xx allow, 3xx rename or, with notify_relay_redirect,
+    // relay, else reject; notify_fail when the call fails). nullptr with *none = true when
+    // the application has no on_play (go on at once), nullptr with *none = false when the
+    // call could not start and notify_fail rejects; otherwise the call in flight (cancel it
+    // when the player goes), and done(arg, verdict) runs from the loop.
+    struct PlayVerdict {
+        bool allow = false;
+        bool relay = false;
+        std::string name, args;   // the name to play (renamed by a 3xx)
+        RelayTarget target;       // relay: where the stream is pulled from
+    };
+    using PlayDone = void (*)(void* arg, const PlayVerdict& v);
+    // The call's context, kept by the caller (it outlives the call or cancels it).
+    struct PlayGate {
+        const NotifyConf* conf = nullptr;
+        uint64_t id = 0;
+        std::string peer;
+        PlayDone done = nullptr;
+        void* arg = nullptr;
+    };
+    HttpCall* gate_play(const media::ClientRequest& q, ConnectionTable& table, PlayGate& g,
+                        PlayDone done, void* arg, bool* none);
+    // The player left: on_play_done / on_done of the application, when it has them.
+    void play_done(const media::ClientRequest& q, ConnectionTable& table);
 
     // notify_cache: an allow answer remembered until `expires` (loop ms).
     bool cache_hit(const std::string& key, uint64_t now);

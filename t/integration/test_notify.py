@@ -574,5 +574,102 @@ class RelayRedirectTest(NotifyBase):
         self.assertIn("exiting: all connections closed", edge.error_log())
 
 
+HTTP_CONF = """
+events { worker_connections 256; }
+rtmp {
+    server {
+        listen 127.0.0.1:{port};
+        application live { live on; %s }
+    }
+}
+http { server { listen 127.0.0.1:{http_port}; location / { flv_live on; } } }
+"""
+
+
+def http_head_and_body(port, path, read_for=2.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+    data = b""
+    deadline = time.time() + read_for
+    s.settimeout(0.2)
+    while time.time() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head.decode(errors="replace"), body
+
+
+class HttpFlvNotifyTest(NotifyBase):
+    """on_play and on_play_done ask about HTTP-FLV players as about RTMP players: allow,
+    deny, rename (a 3xx Location) and relay (notify_relay_redirect)."""
+
+    def start_http(self, directives):
+        srv = self.server(HTTP_CONF % directives.replace("{cb}", "http://127.0.0.1:%d" % self.cb.port))
+        return srv.start()
+
+    def test_on_play_allows_and_on_play_done_follows(self):
+        srv = self.start_http("on_play {cb}/ok; on_play_done {cb}/done;")
+        self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        head, body = http_head_and_body(srv.http_port, "/live/cam.flv?user=ann")
+        self.assertIn("200 OK", head)
+        self.assertEqual(body[:3], b"FLV")
+        f = self.cb.calls("play")[0][3]
+        self.assertEqual((f["app"], f["name"], f["user"], f["proto"]), ("live", "cam", "ann", "http-flv"))
+        wait_for(lambda: self.cb.calls("play_done"), 10, what="on_play_done")
+        self.assertEqual(self.cb.calls("play_done")[0][3]["name"], "cam")
+
+    def test_on_play_denies(self):
+        srv = self.start_http("on_play {cb}/deny;")
+        self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        head, _ = http_head_and_body(srv.http_port, "/live/cam.flv")
+        self.assertIn("403 Forbidden", head)
+        self.assertIn("notify play for 127.0.0.1", srv.error_log())
+        self.assertFalse(self.cb.calls("play_done"))
+
+    def test_on_play_renames_with_a_redirect(self):
+        srv = self.start_http("on_play {cb}/redirect;")
+        self.cb.location = "real"
+        self.publish(srv.url("live/real"))
+        wait_for(lambda: 'publish "live/real" (live)' in srv.error_log(), 15, what="publish")
+        head, body = http_head_and_body(srv.http_port, "/live/alias.flv")
+        self.assertIn("200 OK", head)
+        self.assertEqual(body[:3], b"FLV")
+        self.assertIn('http-flv play "live/real" from 127.0.0.1', srv.error_log())
+
+    def test_on_play_relays_from_another_server(self):
+        origin = self.server(ORIGIN_CONF).start()
+        self.publish(origin.url("live/src"))
+        wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
+        self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
+        edge = self.start_http("on_play {cb}/redirect; notify_relay_redirect on;")
+        head, body = http_head_and_body(edge.http_port, "/live/any.flv", read_for=4)
+        self.assertIn("200 OK", head)
+        self.assertGreater(len(body), 20000)
+        self.assertIn('relay pull of "live/any" from rtmp://127.0.0.1:%d/live/src started' % origin.port,
+                      edge.error_log())
+
+    def test_a_player_leaving_during_the_call_cancels_it(self):
+        srv = self.start_http("on_play {cb}/slow;")
+        s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=10)
+        s.sendall(b"GET /live/cam.flv HTTP/1.1\r\nHost: x\r\n\r\n")
+        wait_for(lambda: self.cb.calls("play"), 10, what="on_play call")
+        s.close()
+        # Uncancelled, the call would time out at 3 s (notify_timeout) and be judged, with
+        # a log line, for a player that is gone; the sanitizer checks at tearDown see any
+        # use of it.
+        time.sleep(5)
+        self.assertNotIn("notify play for", srv.error_log())
+        head, _ = http_head_and_body(srv.http_port, "/live/other.flv", read_for=6)
+        self.assertIn("notify play for 127.0.0.1", srv.error_log())   # this one is judged
+
+
 if __name__ == "__main__":
     unittest.main()
