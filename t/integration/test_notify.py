@@ -15,6 +15,7 @@ import urllib.parse
 
 from rtmp_raw import RawRtmp, amf_null, amf_obj, amf_str
 from strom_harness import ServerTest, ffprobe_streams, free_port, have, make_flv, wait_for
+from test_http_flv import http_get
 
 
 class Callbacks(http.server.ThreadingHTTPServer):
@@ -586,25 +587,6 @@ http { server { listen 127.0.0.1:{http_port}; location / { flv_live on; } } }
 """
 
 
-def http_head_and_body(port, path, read_for=2.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
-    data = b""
-    deadline = time.time() + read_for
-    s.settimeout(0.2)
-    while time.time() < deadline:
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            continue
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return head.decode(errors="replace"), body
-
-
 class HttpFlvNotifyTest(NotifyBase):
     """on_play and on_play_done ask about HTTP-FLV players as about RTMP players: allow,
     deny, rename (a 3xx Location) and relay (notify_relay_redirect)."""
@@ -617,7 +599,7 @@ class HttpFlvNotifyTest(NotifyBase):
         srv = self.start_http("on_play {cb}/ok; on_play_done {cb}/done;")
         self.publish(srv.url("live/cam"))
         wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
-        head, body = http_head_and_body(srv.http_port, "/live/cam.flv?user=ann")
+        head, body = http_get(srv.http_port, "/live/cam.flv?user=ann", read_for=2)
         self.assertIn("200 OK", head)
         self.assertEqual(body[:3], b"FLV")
         f = self.cb.calls("play")[0][3]
@@ -629,7 +611,7 @@ class HttpFlvNotifyTest(NotifyBase):
         srv = self.start_http("on_play {cb}/deny;")
         self.publish(srv.url("live/cam"))
         wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
-        head, _ = http_head_and_body(srv.http_port, "/live/cam.flv")
+        head, _ = http_get(srv.http_port, "/live/cam.flv", read_for=2)
         self.assertIn("403 Forbidden", head)
         self.assertIn("notify play for 127.0.0.1", srv.error_log())
         self.assertFalse(self.cb.calls("play_done"))
@@ -639,7 +621,7 @@ class HttpFlvNotifyTest(NotifyBase):
         self.cb.location = "real"
         self.publish(srv.url("live/real"))
         wait_for(lambda: 'publish "live/real" (live)' in srv.error_log(), 15, what="publish")
-        head, body = http_head_and_body(srv.http_port, "/live/alias.flv")
+        head, body = http_get(srv.http_port, "/live/alias.flv", read_for=2)
         self.assertIn("200 OK", head)
         self.assertEqual(body[:3], b"FLV")
         self.assertIn('http-flv play "live/real" from 127.0.0.1', srv.error_log())
@@ -650,7 +632,7 @@ class HttpFlvNotifyTest(NotifyBase):
         wait_for(lambda: 'publish "live/src" (live)' in origin.error_log(), 15, what="origin publish")
         self.cb.location = "rtmp://127.0.0.1:%d/live/src" % origin.port
         edge = self.start_http("on_play {cb}/redirect; notify_relay_redirect on;")
-        head, body = http_head_and_body(edge.http_port, "/live/any.flv", read_for=4)
+        head, body = http_get(edge.http_port, "/live/any.flv", read_for=4)
         self.assertIn("200 OK", head)
         self.assertGreater(len(body), 20000)
         self.assertIn('relay pull of "live/any" from rtmp://127.0.0.1:%d/live/src started' % origin.port,
@@ -667,7 +649,7 @@ class HttpFlvNotifyTest(NotifyBase):
         # use of it.
         time.sleep(5)
         self.assertNotIn("notify play for", srv.error_log())
-        head, _ = http_head_and_body(srv.http_port, "/live/other.flv", read_for=6)
+        head, _ = http_get(srv.http_port, "/live/other.flv", read_for=6)
         self.assertIn("notify play for 127.0.0.1", srv.error_log())   # this one is judged
 
 
