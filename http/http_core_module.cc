@@ -51,7 +51,8 @@ const char* set_large_headers(ConfContext& cx, ConfBase* conf, const ConfNode& d
     auto* c = static_cast<HttpCoreConf*>(conf);
     if (c->large_header_count) return "is duplicate";
     uint64_t n = 0, size = 0;
-    if (!parse_uint(d.args[0], &n) || n < 1 || n > 64) return cx.invalid(d, 0, "it must be 1 to 64");
+    if (!parse_uint(d.args[0], &n) || n < 1 || n > 64)
+        return cx.invalid(d, 0, "it must be 1 to 64");
     if (!parse_size(d.args[1], &size) || size < 256 || size > (1u << 20)) {
         return cx.invalid(d, 1, "it must be 256 to 1m");
     }
@@ -94,7 +95,10 @@ constexpr Directive kDirectives[] = {
 
 }  // namespace
 
-std::span<const Directive> HttpCoreModule::directives() const { return kDirectives; }
+std::span<const Directive> HttpCoreModule::directives() const
+{
+    return kDirectives;
+}
 
 std::unique_ptr<ConfBase> HttpCoreModule::create_conf(ConfLevel level)
 {

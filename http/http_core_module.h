@@ -27,7 +27,8 @@ struct HttpCoreConf : ConfBase {
     std::optional<uint32_t> large_header_count;     // large_client_header_buffers N ...
     std::optional<uint64_t> large_header_size;      //   ... SIZE: line limit, N*SIZE in all
     std::optional<std::vector<std::pair<std::string, std::string>>> add_header;
-    const std::vector<struct ContentHandler>* handlers = nullptr;   // the cycle's (set after parsing)
+    const std::vector<struct ContentHandler>* handlers =
+        nullptr;  // the cycle's (set after parsing)
 };
 
 // A content handler: Rc::declined when the request is not of its shape or the feature is
@@ -47,7 +48,7 @@ struct ContentHandler {
 };
 
 struct HttpMainConf : ConfBase {
-    std::vector<ContentHandler> handlers;   // in module order; the first that answers wins
+    std::vector<ContentHandler> handlers;  // in module order; the first that answers wins
 };
 
 class HttpCoreModule final : public Module {

@@ -58,33 +58,46 @@ HttpSession::~HttpSession()
     if (timer_.armed()) c_.loop().cancel_timer(timer_);
 }
 
+namespace {
+
+// RFC 9110 section 15: the reason phrases of the statuses this server sends.
+struct StatusText {
+    int code;
+    const char* text;
+};
+constexpr StatusText kStatusTexts[] = {
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {204, "No Content"},
+    {206, "Partial Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {416, "Range Not Satisfiable"},
+    {426, "Upgrade Required"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {503, "Service Unavailable"},
+    {505, "HTTP Version Not Supported"},
+};
+
+}  // namespace
+
 const char* HttpSession::status_text(int status)
 {
-    switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 416: return "Range Not Satisfiable";
-    case 426: return "Upgrade Required";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    for (const StatusText& st : kStatusTexts) {
+        if (st.code == status) return st.text;
     }
+    return "Unknown";
 }
 
 void HttpSession::arm(uint64_t ms)
@@ -98,7 +111,7 @@ void HttpSession::on_timer(Timer& t)
     auto* s = static_cast<HttpSession*>(t.arg);
     if (s->mode_ != Mode::head && s->mode_ != Mode::body) return;
     if (s->idle_) {
-        s->c_.close("keepalive timeout");   // nginx closes an idle connection silently
+        s->c_.close("keepalive timeout");  // nginx closes an idle connection silently
         return;
     }
     STROM_LOG(info, s->id(), "client %s timed out sending the request", s->peer());
@@ -108,11 +121,18 @@ void HttpSession::on_timer(Timer& t)
 void HttpSession::on_read(Connection&)
 {
     switch (mode_) {
-    case Mode::head:
-    case Mode::body: read_requests(); break;
-    case Mode::waiting: break;   // what came stays unread until the answer
-    case Mode::streaming: c_.consume(c_.input().size()); break;   // nothing more is read
-    case Mode::websocket: read_websocket(); break;
+        case Mode::head:
+        case Mode::body:
+            read_requests();
+            break;
+        case Mode::waiting:
+            break;  // what came stays unread until the answer
+        case Mode::streaming:
+            c_.consume(c_.input().size());
+            break;  // nothing more is read
+        case Mode::websocket:
+            read_websocket();
+            break;
     }
 }
 
@@ -127,7 +147,7 @@ void HttpSession::read_requests()
         if (in.empty()) return;
         if (idle_) {
             idle_ = false;
-            arm(header_timeout_);   // keep-alive: a new request begins
+            arm(header_timeout_);  // keep-alive: a new request begins
         }
         size_t used = 0;
         Rc rc = parser_.feed(in.data(), in.size(), &used);
@@ -148,12 +168,13 @@ void HttpSession::on_head()
     out_at_start_ = c_.bytes_out();
     const Request& r = request();
     WorkerContext* w = current_worker();
-    keep_alive_ = r.keep_alive && !(w && w->draining);   // a draining worker says close
+    keep_alive_ = r.keep_alive && !(w && w->draining);  // a draining worker says close
     if (timer_.armed()) c_.loop().cancel_timer(timer_);
     loc_ = server_ ? server_->find_prefix(r.path) : nullptr;
     BodyLimits bl;
-    bl.max_body = loc_ ? *http_conf(*loc_).client_max_body_size
-                       : server_ ? *http_conf(*server_).client_max_body_size : bl.max_body;
+    bl.max_body = loc_      ? *http_conf(*loc_).client_max_body_size
+                  : server_ ? *http_conf(*server_).client_max_body_size
+                            : bl.max_body;
     body_ = BodyDecoder(bl);
     if (body_.start(r) != Rc::ok) {
         bad_request(body_.status(), body_.reason());
@@ -199,7 +220,7 @@ void HttpSession::dispatch()
             rc = h.fn(h.self, *this, *loc_);
             if (rc != Rc::declined) break;
         }
-        if (rc == Rc::again) return;   // suspended: the handler answers later
+        if (rc == Rc::again) return;  // suspended: the handler answers later
         if (rc == Rc::declined && !responded_ && !stream_) respond_error(404);
     }
     if (mode_ == Mode::head && !c_.closing()) after_response();
@@ -244,8 +265,9 @@ std::string HttpSession::head_lines(int status, std::string_view content_type, b
     }
     if (status != 101) h += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
     const AppBlock* loc = loc_;
-    const auto* extra = loc ? &*http_conf(*loc).add_header
-                            : server_ ? &*http_conf(*server_).add_header : nullptr;
+    const auto* extra = loc       ? &*http_conf(*loc).add_header
+                        : server_ ? &*http_conf(*server_).add_header
+                                  : nullptr;
     if (extra) {
         for (const auto& [name, value] : *extra) {
             h += name;
@@ -295,7 +317,7 @@ void HttpSession::respond_error(int status, const char* why)
 void HttpSession::suspend(std::unique_ptr<HttpStream> owner)
 {
     stream_ = std::move(owner);
-    mode_ = Mode::waiting;   // input waits unread; a client that leaves is still seen
+    mode_ = Mode::waiting;  // input waits unread; a client that leaves is still seen
     if (timer_.armed()) c_.loop().cancel_timer(timer_);
 }
 
@@ -405,9 +427,9 @@ void HttpSession::bad_request(int status, const char* why)
 void HttpSession::log_access()
 {
     const Request& r = request();
-    std::string line = r.method.empty()
-                           ? std::string("-")
-                           : esc(r.method) + " " + esc(r.target) + " HTTP/1." + std::to_string(r.minor);
+    std::string line = r.method.empty() ? std::string("-")
+                                        : esc(r.method) + " " + esc(r.target) + " HTTP/1." +
+                                              std::to_string(r.minor);
     bool stream = mode_ == Mode::streaming || mode_ == Mode::websocket;
     unsigned long long sent = stream ? c_.bytes_out() - out_at_start_ : answer_bytes_;
     std::string referer = esc(r.header("Referer"));

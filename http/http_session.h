@@ -87,7 +87,7 @@ private:
     void on_head();
     void dispatch();
     void after_response();
-    bool read_body();   // false: wait for input (or the request failed)
+    bool read_body();  // false: wait for input (or the request failed)
     void read_websocket();
     void bad_request(int status, const char* why);
     void log_access();
@@ -104,12 +104,12 @@ private:
     std::unique_ptr<HttpStream> stream_;
     Mode mode_ = Mode::head;
     bool keep_alive_ = true;
-    bool idle_ = false;           // between requests: the keep-alive timeout runs
+    bool idle_ = false;  // between requests: the keep-alive timeout runs
     bool responded_ = false;
-    bool have_request_ = false;   // a head was parsed (for the access log)
+    bool have_request_ = false;  // a head was parsed (for the access log)
     int status_ = 0;
-    uint64_t out_at_start_ = 0;   // bytes_out when the request's answer began
-    uint64_t answer_bytes_ = 0;   // a complete answer's size
+    uint64_t out_at_start_ = 0;  // bytes_out when the request's answer began
+    uint64_t answer_bytes_ = 0;  // a complete answer's size
     uint64_t header_timeout_ = 60000;
     uint64_t keepalive_timeout_ = 75000;
     Timer timer_;

@@ -20,15 +20,15 @@ enum class Action : uint8_t { publish, play };
 
 struct ClientRequest {
     Action action = Action::play;
-    const char* protocol = "rtmp";     // "rtmp", "http-flv", "ws-flv": for the log
-    uint64_t id = 0;                   // the connection id of log lines
-    const sockaddr* addr = nullptr;    // the client (behind a PROXY header: the real one)
+    const char* protocol = "rtmp";   // "rtmp", "http-flv", "ws-flv": for the log
+    uint64_t id = 0;                 // the connection id of log lines
+    const sockaddr* addr = nullptr;  // the client (behind a PROXY header: the real one)
     socklen_t addr_len = 0;
-    const char* peer = "";             // addr as text
-    const AppBlock* app = nullptr;     // the rtmp application
+    const char* peer = "";          // addr as text
+    const AppBlock* app = nullptr;  // the rtmp application
     std::string app_name;
-    std::string name;                  // the stream name, without its args
-    std::string args;                  // the query string ("a=1&b=2"), without '?'
+    std::string name;  // the stream name, without its args
+    std::string args;  // the query string ("a=1&b=2"), without '?'
 };
 
 // One check: nullptr allows; otherwise a static reason the request is refused for (the
@@ -40,10 +40,8 @@ struct RequestCheck {
     template <auto Method, class M>
     static RequestCheck bind(M* m)
     {
-        return RequestCheck{[](void* p, const ClientRequest& r) {
-                                return (static_cast<M*>(p)->*Method)(r);
-                            },
-                            m};
+        return RequestCheck{
+            [](void* p, const ClientRequest& r) { return (static_cast<M*>(p)->*Method)(r); }, m};
     }
 };
 

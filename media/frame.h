@@ -16,23 +16,23 @@ namespace strom::media {
 namespace frame_type {
 inline constexpr uint8_t audio = 8;
 inline constexpr uint8_t video = 9;
-inline constexpr uint8_t data = 18;   // onMetaData (AMF0 script data)
+inline constexpr uint8_t data = 18;  // onMetaData (AMF0 script data)
 }  // namespace frame_type
 
 struct Frame {
     uint8_t type = 0;
-    bool key = false;         // video keyframe (a GOP starts here)
-    bool seq = false;         // codec sequence header (or E-RTMP video metadata)
-    uint16_t slot = 0;        // which header a sequence header replaces (type, track, kind)
-    uint32_t ts = 0;          // ms, monotonic across publishers, as players see it
-    uint32_t len = 0;         // payload bytes
-    BufRef payload;           // the FLV tag body / RTMP message payload
+    bool key = false;   // video keyframe (a GOP starts here)
+    bool seq = false;   // codec sequence header (or E-RTMP video metadata)
+    uint16_t slot = 0;  // which header a sequence header replaces (type, track, kind)
+    uint32_t ts = 0;    // ms, monotonic across publishers, as players see it
+    uint32_t len = 0;   // payload bytes
+    BufRef payload;     // the FLV tag body / RTMP message payload
 
     // Framings per output format, made on first use (see the sinks).
-    BufRef rtmp;              // RTMP chunks at the stream's chunk size, message stream 1
-    BufRef flv;               // FLV tag: header, payload, PreviousTagSize
-    BufRef ws_flv;            // the same FLV tag as one WebSocket binary message
-    uint32_t rtmp_size = 0;   // their sizes, so a queue never walks a chain to learn them
+    BufRef rtmp;             // RTMP chunks at the stream's chunk size, message stream 1
+    BufRef flv;              // FLV tag: header, payload, PreviousTagSize
+    BufRef ws_flv;           // the same FLV tag as one WebSocket binary message
+    uint32_t rtmp_size = 0;  // their sizes, so a queue never walks a chain to learn them
     uint32_t flv_size = 0;
     uint32_t ws_flv_size = 0;
 };

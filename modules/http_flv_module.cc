@@ -51,11 +51,12 @@ public:
     void on_http_close(HttpSession&, const char* reason) override
     {
         if (call_) {
-            call_->cancel();   // it left while on_play was asked
+            call_->cancel();  // it left while on_play was asked
             call_ = nullptr;
         }
         if (!joined_) return;
-        STROM_LOG(info, s_.id(), "%s player of \"%s\" from %s closed: %s (%llu bytes, %llu dropped)",
+        STROM_LOG(info, s_.id(),
+                  "%s player of \"%s\" from %s closed: %s (%llu bytes, %llu dropped)",
                   ws_ ? "ws-flv" : "http-flv", key_.c_str(), s_.peer(), reason,
                   (unsigned long long)bytes, (unsigned long long)dropped);
         live_module.remove_player(*this);
@@ -67,7 +68,8 @@ public:
     bool ask_notify(bool* refused)
     {
         bool none = false;
-        call_ = notify_module.gate_play(q_, s_.conn().table(), gate_, &FlvPlayer::on_verdict, this, &none);
+        call_ = notify_module.gate_play(q_, s_.conn().table(), gate_, &FlvPlayer::on_verdict, this,
+                                        &none);
         *refused = !call_ && !none;
         return call_ != nullptr;
     }
@@ -84,7 +86,8 @@ public:
         if (st && st->has_publisher()) st->tracks(&audio, &video);
         uint8_t buf[http::ws::kMaxFrameHeader + rtmp::kFlvFileStartSize];
         size_t n = 0;
-        if (ws_) n = http::ws::write_frame_header(buf, http::ws::kBinary, true, rtmp::kFlvFileStartSize);
+        if (ws_)
+            n = http::ws::write_frame_header(buf, http::ws::kBinary, true, rtmp::kFlvFileStartSize);
         rtmp::flv_write_header(buf + n, audio, video);
         n += rtmp::kFlvFileStartSize;
         return s_.send_copy(std::string_view(reinterpret_cast<char*>(buf), n));
@@ -147,22 +150,24 @@ void FlvPlayer::on_verdict(void* arg, const NotifyModule::PlayVerdict& v)
         p->s_.fail(403, "rejected by on_play");
         return;
     }
-    if (!v.name.empty() && !v.relay) {   // a 3xx renamed the stream
+    if (!v.name.empty() && !v.relay) {  // a 3xx renamed the stream
         p->q_.name = v.name;
         p->q_.args = v.args;
         p->key_ = p->q_.app_name + "/" + v.name;
     }
     if (v.relay) {
         const char* err = "";
-        RelayPull rp = live_module.relay_pull(*p->q_.app, p->q_.name, v.target, p->s_.conn().loop(), &err);
+        RelayPull rp =
+            live_module.relay_pull(*p->q_.app, p->q_.name, v.target, p->s_.conn().loop(), &err);
         if (rp == RelayPull::failed) {
-            STROM_LOG(warn, p->s_.id(), "notify play relay: cannot pull \"%s\" from %s: %s", p->key_.c_str(),
-                      v.target.url().c_str(), err);
+            STROM_LOG(warn, p->s_.id(), "notify play relay: cannot pull \"%s\" from %s: %s",
+                      p->key_.c_str(), v.target.url().c_str(), err);
             p->s_.fail(502, "relay failed");
             return;
         }
         STROM_LOG(info, p->s_.id(), "notify play relay: %s \"%s\" from %s",
-                  rp == RelayPull::started ? "pulling" : "joining", p->key_.c_str(), v.target.url().c_str());
+                  rp == RelayPull::started ? "pulling" : "joining", p->key_.c_str(),
+                  v.target.url().c_str());
     }
     p->begin(nullptr);
 }
@@ -177,9 +182,10 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
         refuse(404, "stream not found", async);
         return;
     }
-    HttpSession& s = s_;   // a start that fails has destroyed the player it was given
-    bool started = ws_ ? s.upgrade_websocket(std::move(owned))
-                       : s.start_stream(200, "video/x-flv", "Cache-Control: no-cache\r\n", std::move(owned));
+    HttpSession& s = s_;  // a start that fails has destroyed the player it was given
+    bool started =
+        ws_ ? s.upgrade_websocket(std::move(owned))
+            : s.start_stream(200, "video/x-flv", "Cache-Control: no-cache\r\n", std::move(owned));
     if (!started) {
         if (!s.conn().closing()) s.conn().close_after_flush("cannot start the stream");
         return;
@@ -243,7 +249,10 @@ constexpr Directive kDirectives[] = {
 
 }  // namespace
 
-std::span<const Directive> HttpFlvModule::directives() const { return kDirectives; }
+std::span<const Directive> HttpFlvModule::directives() const
+{
+    return kDirectives;
+}
 
 std::unique_ptr<ConfBase> HttpFlvModule::create_conf(ConfLevel level)
 {
@@ -262,7 +271,8 @@ const char* HttpFlvModule::merge(ConfBase* child, const ConfBase* parent, ConfLe
 
 Rc HttpFlvModule::postconfiguration(Cycle& cycle)
 {
-    http::content_handlers(cycle).push_back(http::ContentHandler::bind<&HttpFlvModule::handle>(this));
+    http::content_handlers(cycle).push_back(
+        http::ContentHandler::bind<&HttpFlvModule::handle>(this));
     for (auto& srv : cycle.proto("http")->servers) {
         for (auto& loc : srv->apps) loc->conf<HttpFlvConf>(*this).cycle = &cycle;
     }
@@ -289,7 +299,8 @@ Rc HttpFlvModule::handle(HttpSession& s, const AppBlock& location)
         return Rc::done;
     }
     std::string app, name;
-    if (!path_decode(inner.substr(0, slash), &app) || !path_decode(inner.substr(slash + 1), &name)) {
+    if (!path_decode(inner.substr(0, slash), &app) ||
+        !path_decode(inner.substr(slash + 1), &name)) {
         s.respond_error(400, "bad escape in the stream path");
         return Rc::done;
     }

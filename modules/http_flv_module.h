@@ -15,8 +15,8 @@ namespace strom::mod {
 
 struct HttpFlvConf : ConfBase {
     std::optional<bool> flv_live;
-    std::optional<bool> flv_live_wait;   // wait for a stream not published (like idle_streams)
-    const Cycle* cycle = nullptr;        // set after parsing: where the rtmp applications are
+    std::optional<bool> flv_live_wait;  // wait for a stream not published (like idle_streams)
+    const Cycle* cycle = nullptr;       // set after parsing: where the rtmp applications are
 };
 
 class HttpFlvModule final : public Module {

@@ -6,7 +6,7 @@ namespace strom::mod {
 
 void MergeFlusher::later(LivePlayer& p, uint64_t interval_ms, EventLoop& loop)
 {
-    if (p.merge_slot) return;   // already waiting for its interval's flush
+    if (p.merge_slot) return;  // already waiting for its interval's flush
     Interval* iv = nullptr;
     for (auto& i : intervals_) {
         if (i->ms == interval_ms && i->loop == &loop) iv = i.get();
@@ -22,7 +22,7 @@ void MergeFlusher::later(LivePlayer& p, uint64_t interval_ms, EventLoop& loop)
     }
     iv->players.push_back(&p);
     ++iv->waiting;
-    p.merge_slot = iv->players.size();   // index + 1
+    p.merge_slot = iv->players.size();  // index + 1
     p.merge_interval = iv;
     if (!iv->timer.armed()) loop.add_timer(iv->timer, interval_ms);
 }
@@ -64,7 +64,7 @@ void MergeFlusher::on_timer(Timer& t)
         --iv->waiting;
         p->conn().flush_now();
     }
-    iv->players.clear();   // keeps its capacity
+    iv->players.clear();  // keeps its capacity
 }
 
 }  // namespace strom::mod

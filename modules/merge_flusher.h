@@ -30,12 +30,12 @@ private:
         uint64_t ms = 0;
         EventLoop* loop = nullptr;
         Timer timer;
-        std::vector<LivePlayer*> players;   // null: left since it was added
-        size_t waiting = 0;                 // non-null entries; the timer runs while > 0
+        std::vector<LivePlayer*> players;  // null: left since it was added
+        size_t waiting = 0;                // non-null entries; the timer runs while > 0
     };
     static void on_timer(Timer& t);
 
-    std::vector<std::unique_ptr<Interval>> intervals_;   // few: one per distinct send_merge
+    std::vector<std::unique_ptr<Interval>> intervals_;  // few: one per distinct send_merge
 };
 
 }  // namespace strom::mod
