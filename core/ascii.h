@@ -18,6 +18,15 @@ inline bool iequals(std::string_view a, std::string_view b)
     return true;
 }
 
+// The value of a hex digit (either case), or -1.
+inline int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 // Without leading and trailing SP / HTAB.
 inline std::string_view trim_ows(std::string_view s)
 {

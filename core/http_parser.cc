@@ -9,14 +9,6 @@ namespace strom {
 
 namespace {
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // A chunk larger than this is refused whatever max_body says (it would not fit anyway).
 constexpr uint64_t kMaxChunk = uint64_t(1) << 40;
 

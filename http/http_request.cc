@@ -317,18 +317,6 @@ Rc RequestParser::head_done()
 
 // --- BodyDecoder -----------------------------------------------------------------------
 
-namespace {
-
-int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 Rc BodyDecoder::fail(int status, const char* why)
 {
     state_ = State::failed;
@@ -438,7 +426,7 @@ Rc BodyDecoder::on_size_line_byte(uint8_t c)
     if (state_ != State::size_lf && ++line_bytes_ > limits_.max_chunk_line) {
         return fail(400, "chunk size line too long");
     }
-    int h = hex_value(c);
+    int h = hex_value(char(c));
     if (state_ == State::size && h >= 0) {
         // Checked digit by digit so a huge size is refused before its line ends.
         if (remaining_ > (UINT64_MAX >> 4)) return fail(413, "request body too large");

@@ -1,5 +1,6 @@
 #include "modules/http_flv_module.h"
 
+#include "core/ascii.h"
 #include "core/conf_setters.h"
 #include "core/log.h"
 #include "http/http_core_module.h"
@@ -206,14 +207,6 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
     }
 }
 
-int hex(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Percent-decodes a path segment; false on a bad escape or a decoded control character.
 bool path_decode(std::string_view in, std::string* out)
 {
@@ -221,8 +214,8 @@ bool path_decode(std::string_view in, std::string* out)
     for (size_t i = 0; i < in.size(); ++i) {
         char c = in[i];
         if (c == '%') {
-            int hi = i + 1 < in.size() ? hex(in[i + 1]) : -1;
-            int lo = i + 2 < in.size() ? hex(in[i + 2]) : -1;
+            int hi = i + 1 < in.size() ? hex_value(in[i + 1]) : -1;
+            int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
             if (hi < 0 || lo < 0) return false;
             c = char(hi * 16 + lo);
             i += 2;

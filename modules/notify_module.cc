@@ -166,11 +166,6 @@ void send_oneway(ConnectionTable& table, uint64_t id, const NotifyConf& c, const
     }
 }
 
-void send_oneway(Session& s, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f)
-{
-    send_oneway(s.conn().table(), s.id(), c, url, f);
-}
-
 enum class Verdict : uint8_t { allow, rename, relay, reject };
 
 // 2xx allows, 3xx with a usable Location renames (publish and play only) or, with
@@ -231,6 +226,27 @@ void add_common(NotifyForm& f, const media::ClientRequest& q)
     f.add("addr", ip_from_sockaddr(q.addr, q.addr_len, &ip) ? ip_text(ip) : std::string(q.peer));
     f.add_num("clientid", int64_t(q.id));
     f.add("proto", q.protocol);
+}
+
+// The end of a stream: its own call (publish_done / play_done), then on_done, each when
+// configured. `who` is an RTMP session or a client of another protocol (add_common).
+template <class Who>
+void send_done(ConnectionTable& table, uint64_t id, const NotifyConf& c,
+               const std::optional<HttpUrl>& specific, const char* call, Who& who,
+               const std::string& name, std::string_view args)
+{
+    const HttpUrl* urls[2] = {url_on(specific) ? &*specific : nullptr,
+                              url_on(c.on_done) ? &*c.on_done : nullptr};
+    const char* calls[2] = {call, "done"};
+    for (int i = 0; i < 2; ++i) {
+        if (!urls[i]) continue;
+        NotifyForm f;
+        f.add("call", calls[i]);
+        add_common(f, who);
+        f.add("name", name);
+        f.add_args(args);
+        send_oneway(table, id, c, *urls[i], f);
+    }
 }
 
 void play_gate_done(void* arg, const HttpResult& r)
@@ -473,18 +489,7 @@ HttpCall* NotifyModule::gate_play(const media::ClientRequest& q, ConnectionTable
 void NotifyModule::play_done(const media::ClientRequest& q, ConnectionTable& table)
 {
     const NotifyConf& c = q.app->conf<NotifyConf>(*this);
-    const HttpUrl* urls[2] = {url_on(c.on_play_done) ? &*c.on_play_done : nullptr,
-                              url_on(c.on_done) ? &*c.on_done : nullptr};
-    const char* calls[2] = {"play_done", "done"};
-    for (int i = 0; i < 2; ++i) {
-        if (!urls[i]) continue;
-        NotifyForm f;
-        f.add("call", calls[i]);
-        add_common(f, q);
-        f.add("name", q.name);
-        f.add_args(q.args);
-        send_oneway(table, q.id, c, *urls[i], f);
-    }
+    send_done(table, q.id, c, c.on_play_done, "play_done", q, q.name, q.args);
 }
 
 bool NotifyModule::cache_hit(const std::string& key, uint64_t now)
@@ -674,19 +679,8 @@ void NotifyModule::on_close_stream(Session& s, NetStream& ns)
     // refused by live after on_publish gets no on_publish_done.
     bool pub = ns.role == NetStream::Role::publishing;
     if (!pub && ns.role != NetStream::Role::playing) return;
-    const std::optional<HttpUrl>& specific = pub ? c->on_publish_done : c->on_play_done;
-    const char* calls[2] = {pub ? "publish_done" : "play_done", "done"};
-    const HttpUrl* urls[2] = {url_on(specific) ? &*specific : nullptr,
-                              url_on(c->on_done) ? &*c->on_done : nullptr};
-    for (int i = 0; i < 2; ++i) {
-        if (!urls[i]) continue;
-        NotifyForm f;
-        f.add("call", calls[i]);
-        add_common(f, s);
-        f.add("name", ns.name);
-        f.add_args(ns.args);
-        send_oneway(s, *c, *urls[i], f);
-    }
+    send_done(s.conn().table(), s.id(), *c, pub ? c->on_publish_done : c->on_play_done,
+              pub ? "publish_done" : "play_done", s, ns.name, ns.args);
 }
 
 void NotifyModule::on_record_done(const RecordDone& ev)
