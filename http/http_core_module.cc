@@ -133,6 +133,7 @@ Rc HttpCoreModule::postconfiguration(Cycle& cycle)
     http.conf<HttpCoreConf>(*this).handlers = list;
     for (auto& srv : http.servers) {
         srv->conf<HttpCoreConf>(*this).handlers = list;
+        srv->conf<HttpCoreConf>(*this).connection_hooks = &connection_hooks(cycle);
         for (auto& loc : srv->apps) loc->conf<HttpCoreConf>(*this).handlers = list;
     }
     return Rc::ok;

@@ -29,6 +29,7 @@ struct HttpCoreConf : ConfBase {
     std::optional<std::vector<std::pair<std::string, std::string>>> add_header;
     const std::vector<struct ContentHandler>* handlers =
         nullptr;  // the cycle's (set after parsing)
+    const std::vector<struct ConnectionHook>* connection_hooks = nullptr;  // the same
 };
 
 // A content handler: Rc::declined when the request is not of its shape or the feature is
@@ -47,8 +48,28 @@ struct ContentHandler {
     }
 };
 
+// A module that counts or bounds connections (limit): `start` runs when a connection is
+// accepted and returns nullptr to admit it, else the static reason it is refused for (its
+// first request is answered 503 with that reason, then it closes); `close` runs when any
+// connection closes.
+struct ConnectionHook {
+    using Start = const char* (*)(void* self, HttpSession& s);
+    using Close = void (*)(void* self, HttpSession& s);
+    Start start;
+    Close close;
+    void* self;
+    template <auto StartMethod, auto CloseMethod, class M>
+    static ConnectionHook bind(M* m)
+    {
+        return ConnectionHook{
+            [](void* p, HttpSession& s) { return (static_cast<M*>(p)->*StartMethod)(s); },
+            [](void* p, HttpSession& s) { (static_cast<M*>(p)->*CloseMethod)(s); }, m};
+    }
+};
+
 struct HttpMainConf : ConfBase {
     std::vector<ContentHandler> handlers;  // in module order; the first that answers wins
+    std::vector<ConnectionHook> connection_hooks;
 };
 
 class HttpCoreModule final : public Module {
@@ -66,6 +87,10 @@ extern HttpCoreModule http_core_module;
 inline std::vector<ContentHandler>& content_handlers(const Cycle& c)
 {
     return c.main_conf<HttpMainConf>(http_core_module).handlers;
+}
+inline std::vector<ConnectionHook>& connection_hooks(const Cycle& c)
+{
+    return c.main_conf<HttpMainConf>(http_core_module).connection_hooks;
 }
 inline const HttpCoreConf& http_conf(const AppBlock& loc)
 {

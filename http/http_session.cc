@@ -1,5 +1,6 @@
 #include "http/http_session.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/log.h"
@@ -10,6 +11,9 @@
 namespace strom::http {
 
 namespace {
+
+// How long a refused client may take to send the request its 503 answers (ms).
+constexpr uint64_t kRefusedHeadWait = 2000;
 
 RequestLimits limits_of(const ServerBlock* srv)
 {
@@ -49,8 +53,15 @@ HttpSession::HttpSession(Connection& c, const ServerBlock* server)
         const HttpCoreConf& hc = http_conf(*server_);
         header_timeout_ = *hc.client_header_timeout;
         keepalive_timeout_ = *hc.keepalive_timeout;
+        if (hc.connection_hooks) {
+            for (const ConnectionHook& h : *hc.connection_hooks) {
+                if ((refused_ = h.start(h.self, *this))) break;
+            }
+        }
     }
-    arm(header_timeout_);
+    // A refused client's request is answered as soon as it comes, which for a real client
+    // is at once: its slot is not held for the whole header timeout.
+    arm(refused_ ? std::min<uint64_t>(header_timeout_, kRefusedHeadWait) : header_timeout_);
 }
 
 HttpSession::~HttpSession()
@@ -110,6 +121,10 @@ void HttpSession::on_timer(Timer& t)
 {
     auto* s = static_cast<HttpSession*>(t.arg);
     if (s->mode_ != Mode::head && s->mode_ != Mode::body) return;
+    if (s->refused_) {
+        s->c_.close("refused");  // logged when it was decided
+        return;
+    }
     if (s->idle_) {
         s->c_.close("keepalive timeout");  // nginx closes an idle connection silently
         return;
@@ -212,7 +227,10 @@ bool HttpSession::read_body()
 
 void HttpSession::dispatch()
 {
-    if (!loc_) {
+    if (refused_) {
+        keep_alive_ = false;
+        respond_error(503, refused_);
+    } else if (!loc_) {
         respond_error(404);
     } else {
         Rc rc = Rc::declined;
@@ -446,6 +464,10 @@ void HttpSession::on_close(Connection&, const char* reason)
         stream_.reset();
     }
     if (have_request_ && mode_ != Mode::head && mode_ != Mode::body) log_access();
+    if (server_ && http_conf(*server_).connection_hooks) {
+        for (const ConnectionHook& h : *http_conf(*server_).connection_hooks)
+            h.close(h.self, *this);
+    }
 }
 
 }  // namespace strom::http

@@ -106,7 +106,8 @@ private:
     bool keep_alive_ = true;
     bool idle_ = false;  // between requests: the keep-alive timeout runs
     bool responded_ = false;
-    bool have_request_ = false;  // a head was parsed (for the access log)
+    bool have_request_ = false;      // a head was parsed (for the access log)
+    const char* refused_ = nullptr;  // by a connection hook (limit): its request gets 503
     int status_ = 0;
     uint64_t out_at_start_ = 0;  // bytes_out when the request's answer began
     uint64_t answer_bytes_ = 0;  // a complete answer's size

@@ -24,6 +24,7 @@ std::span<Module* const> strom_modules()
         &http::http_core_module,
         &mod::stream_gate_module,
         &mod::limit_module,
+        &mod::http_limit_module,
         &mod::access_module,
         &mod::secure_token_module,
         &mod::notify_module,
