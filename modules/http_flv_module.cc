@@ -31,6 +31,7 @@ public:
     ~FlvPlayer() override
     {
         if (call_) call_->cancel();
+        notify_module.stop_update(update_);
     }
 
     Connection& conn() override { return s_.conn(); }
@@ -55,6 +56,7 @@ public:
             call_->cancel();  // it left while on_play was asked
             call_ = nullptr;
         }
+        notify_module.stop_update(update_);
         if (!joined_) return;
         STROM_LOG(info, s_.id(),
                   "%s player of \"%s\" from %s closed: %s (%llu bytes, %llu dropped)",
@@ -124,6 +126,10 @@ private:
     }
 
     static void on_verdict(void* arg, const NotifyModule::PlayVerdict& v);
+    static void on_update_refused(void* arg)
+    {
+        static_cast<FlvPlayer*>(arg)->end("ended by notify update");
+    }
     void refuse(int status, const char* why, bool async)
     {
         if (async) {
@@ -140,6 +146,7 @@ private:
     std::string key_;
     NotifyModule::PlayGate gate_;
     HttpCall* call_ = nullptr;
+    NotifyModule::Update update_;  // on_update while it plays
     bool joined_ = false;
 };
 
@@ -204,7 +211,9 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
     joined_ = true;
     if (const char* why = live_module.add_player(*q_.app, q_.name, *this, s_.conn().loop())) {
         s_.conn().close(why);
+        return;
     }
+    notify_module.start_update(q_, s_.conn().table(), update_, &FlvPlayer::on_update_refused, this);
 }
 
 // Percent-decodes a path segment; false on a bad escape or a decoded control character.

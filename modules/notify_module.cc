@@ -85,6 +85,7 @@ constexpr Directive kDirectives[] = {
     {"notify_timeout", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::timeout, 1>},
     {"notify_fail", kCtxRtmpAny, ArgShape::n(1), set_enum<&C::fail_open, kFail>},
     {"notify_update_timeout", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::update_timeout, 1000>},
+    {"notify_update_strict", kCtxRtmpAny, ArgShape::flag(), set_flag<&C::update_strict>},
     {"notify_cache", kCtxRtmpAny, ArgShape::n(1), set_msec<&C::cache>},
     {"notify_relay_redirect", kCtxRtmpAny, ArgShape::flag(), set_flag<&C::relay_redirect>},
 };
@@ -126,8 +127,8 @@ void add_common(NotifyForm& f, Session& s)
     f.add_num("clientid", int64_t(s.id()));
 }
 
-HttpCall* send_call(ConnectionTable& table, const NotifyConf& c, const HttpUrl& url, const NotifyForm& f,
-                    HttpCall::DoneFn done, void* arg, const char** err)
+HttpCall* send_call(ConnectionTable& table, const NotifyConf& c, const HttpUrl& url,
+                    const NotifyForm& f, HttpCall::DoneFn done, void* arg, const char** err)
 {
     std::string req =
         *c.method == NotifyMethod::post
@@ -199,8 +200,8 @@ Verdict judge(Who s, const NotifyConf& c, const char* call, const HttpResult& r,
     }
     if (r.status / 100 == 3 && may_rename && !r.location.empty() &&
         notify_location_name(r.location, kMaxNameLen, name, args)) {
-        STROM_LOG(info, s.id, "notify %s for %s: %d, renamed to \"%s\"%s", call, s.peer,
-                  r.status, name->c_str(),
+        STROM_LOG(info, s.id, "notify %s for %s: %d, renamed to \"%s\"%s", call, s.peer, r.status,
+                  name->c_str(),
                   url ? " (the name of an rtmp:// Location: notify_relay_redirect is off)" : "");
         return Verdict::rename;
     }
@@ -253,8 +254,8 @@ void play_gate_done(void* arg, const HttpResult& r)
 {
     auto* g = static_cast<NotifyModule::PlayGate*>(arg);
     NotifyModule::PlayVerdict v;
-    Verdict k = judge(Who{g->id, g->peer.c_str()}, *g->conf, "play", r, true, &v.name, &v.args,
-                      &v.target);
+    Verdict k =
+        judge(Who{g->id, g->peer.c_str()}, *g->conf, "play", r, true, &v.name, &v.args, &v.target);
     v.allow = k != Verdict::reject;
     v.relay = k == Verdict::relay;
     g->done(g->arg, v);
@@ -293,6 +294,7 @@ const char* NotifyModule::merge(ConfBase* child, const ConfBase* parent, ConfLev
     merge_value(c.timeout, p.timeout, uint64_t(3000));
     merge_value(c.fail_open, p.fail_open, false);
     merge_value(c.update_timeout, p.update_timeout, uint64_t(30000));
+    merge_value(c.update_strict, p.update_strict, false);
     merge_value(c.cache, p.cache, uint64_t(0));
     merge_value(c.relay_redirect, p.relay_redirect, false);
     return nullptr;
@@ -462,8 +464,8 @@ bool cached_allow(Session& s, const NotifyConf& c, const HttpUrl& url, const cha
 
 }  // namespace
 
-HttpCall* NotifyModule::gate_play(const media::ClientRequest& q, ConnectionTable& table, PlayGate& g,
-                                  PlayDone done, void* arg, bool* none)
+HttpCall* NotifyModule::gate_play(const media::ClientRequest& q, ConnectionTable& table,
+                                  PlayGate& g, PlayDone done, void* arg, bool* none)
 {
     const NotifyConf& c = q.app->conf<NotifyConf>(*this);
     *none = !url_on(c.on_play);
@@ -472,7 +474,7 @@ HttpCall* NotifyModule::gate_play(const media::ClientRequest& q, ConnectionTable
     f.add("call", "play");
     add_common(f, q);
     f.add("name", q.name);
-    f.add_num("start", -2);   // live, as an RTMP player's default
+    f.add_num("start", -2);  // live, as an RTMP player's default
     f.add_num("duration", -1);
     f.add_num("reset", 0);
     f.add_args(q.args);
@@ -481,7 +483,8 @@ HttpCall* NotifyModule::gate_play(const media::ClientRequest& q, ConnectionTable
     HttpCall* call = send_call(table, c, *c.on_play, f, play_gate_done, &g, &err);
     if (call) return call;
     STROM_LOG(warn, q.id, "notify call to %s for %s not sent: %s; notify_fail %s",
-              c.on_play->addr.text.c_str(), q.peer, err, *c.fail_open ? "open allows" : "closed rejects");
+              c.on_play->addr.text.c_str(), q.peer, err,
+              *c.fail_open ? "open allows" : "closed rejects");
     *none = *c.fail_open;
     return nullptr;
 }
@@ -615,19 +618,42 @@ NetStream* active_stream(Session& s)
     return nullptr;
 }
 
+// Whether an on_update answer (or failure) ends the stream; logged here, once, for every
+// protocol. nginx-rtmp's notify_update_strict: off (the default), a service that cannot be
+// reached does not end running streams, only its answer does; on, a failure ends them too.
+bool update_ends(Who w, const NotifyConf& c, const HttpResult& r)
+{
+    if (r.rc != Rc::ok) {
+        if (!*c.update_strict) {
+            STROM_LOG(warn, w.id, "notify update for %s failed: %s", w.peer, r.error);
+            return false;
+        }
+        STROM_LOG(notice, w.id,
+                  "notify update for %s failed: %s; ends the session (notify_update_strict on)",
+                  w.peer, r.error);
+        return true;
+    }
+    if (r.status / 100 == 2) return false;
+    STROM_LOG(notice, w.id, "notify update for %s: answer %d ends the session", w.peer, r.status);
+    return true;
+}
+
+// A call that could not even be sent, judged as a failed one.
+HttpResult unsent(const char* err)
+{
+    HttpResult r;
+    r.rc = Rc::error;
+    r.error = err;
+    return r;
+}
+
 void update_done(void* arg, const HttpResult& r)
 {
     auto& n = *static_cast<NotifySession*>(arg);
     Session& s = *n.s;
     n.update_call = nullptr;
     const NotifyConf* c = conf_of(s);
-    if (r.rc != Rc::ok) {
-        // nginx-rtmp's notify_update_strict off: a service that cannot be reached does
-        // not end running streams; only its answer does.
-        STROM_LOG(warn, s.id(), "notify update for %s failed: %s", s.peer(), r.error);
-    } else if (r.status / 100 != 2) {
-        STROM_LOG(notice, s.id(), "notify update for %s: answer %d ends the session", s.peer(),
-                  r.status);
+    if (c && update_ends(Who{s.id(), s.peer()}, *c, r)) {
         s.close("ended by notify update");
         return;  // on_disconnect freed n
     }
@@ -652,10 +678,38 @@ void on_update_timer(Timer& t)
     f.add_args(ns->args);
     const char* err = "";
     n.update_call = send_call(s, *c, *c->on_update, f, update_done, &n, &err);
-    if (!n.update_call) {
-        STROM_LOG(warn, s.id(), "notify update for %s not sent: %s", s.peer(), err);
-        s.loop().add_timer(n.update_timer, *c->update_timeout);
+    if (!n.update_call) update_done(&n, unsent(err));
+}
+
+// --- the same for players of other protocols (NotifyModule::Update)
+
+void neutral_update_done(void* arg, const HttpResult& r)
+{
+    auto& u = *static_cast<NotifyModule::Update*>(arg);
+    u.call = nullptr;
+    if (update_ends(Who{u.q->id, u.q->peer}, *u.conf, r)) {
+        u.drop(u.arg);  // the player ends; `u` may be gone
+        return;
     }
+    u.table->loop().add_timer(u.timer, *u.conf->update_timeout);
+}
+
+void on_neutral_update_timer(Timer& t)
+{
+    auto& u = *static_cast<NotifyModule::Update*>(t.arg);
+    if (u.call) return;
+    const media::ClientRequest& q = *u.q;
+    NotifyForm f;
+    f.add("call", q.action == media::Action::publish ? "update_publish" : "update_play");
+    add_common(f, q);
+    f.add("name", q.name);
+    uint64_t ms = u.table->loop().now() - u.started_ms;
+    f.add_num("time", int64_t(ms / 1000));
+    f.add_num("timestamp", int64_t(ms));
+    f.add_args(q.args);
+    const char* err = "";
+    u.call = send_call(*u.table, *u.conf, *u.conf->on_update, f, neutral_update_done, &u, &err);
+    if (!u.call) neutral_update_done(&u, unsent(err));
 }
 
 void arm_update(Session& s, const NotifyConf& c)
@@ -668,6 +722,29 @@ void arm_update(Session& s, const NotifyConf& c)
 }
 
 }  // namespace
+
+void NotifyModule::start_update(const media::ClientRequest& q, ConnectionTable& table, Update& u,
+                                void (*drop)(void* arg), void* arg)
+{
+    const NotifyConf& c = q.app->conf<NotifyConf>(*this);
+    if (!url_on(c.on_update) || u.timer.armed() || u.call) return;
+    u.q = &q;
+    u.conf = &c;
+    u.table = &table;
+    u.started_ms = table.loop().now();
+    u.drop = drop;
+    u.arg = arg;
+    u.timer.fn = on_neutral_update_timer;
+    u.timer.arg = &u;
+    table.loop().add_timer(u.timer, *c.update_timeout);
+}
+
+void NotifyModule::stop_update(Update& u)
+{
+    if (u.call) u.call->cancel();
+    u.call = nullptr;
+    if (u.table && u.timer.armed()) u.table->loop().cancel_timer(u.timer);
+}
 
 // --- the end of streams and sessions ---------------------------------------------------------
 

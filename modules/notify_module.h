@@ -10,6 +10,8 @@
 //   notify_timeout TIME;             (default 3s: connect and the whole answer)
 //   notify_fail closed|open;         (default closed: a failed call rejects)
 //   notify_update_timeout TIME;      (default 30s)
+//   notify_update_strict on|off;     (default off: only a non-2xx answer ends the stream;
+//                                     on: a failed or unsendable call ends it too)
 //   notify_cache TIME;               (default off: remember 2xx answers per call, app,
 //                                     name and args for TIME, in each worker)
 //   notify_relay_redirect on|off;    (default off: a 3xx to rtmp://host/app/name renames
@@ -24,6 +26,7 @@
 
 #include "core/http_client.h"
 #include "core/module.h"
+#include "core/timer.h"
 #include "media/client_request.h"
 #include "modules/notify_form.h"
 #include "modules/relay_target.h"
@@ -50,7 +53,8 @@ struct NotifyConf : ConfBase {
     std::optional<uint64_t> timeout;  // ms
     std::optional<bool> fail_open;
     std::optional<uint64_t> update_timeout;  // ms
-    std::optional<uint64_t> cache;           // ms, 0 = off
+    std::optional<bool> update_strict;
+    std::optional<uint64_t> cache;  // ms, 0 = off
     std::optional<bool> relay_redirect;
 };
 
@@ -78,8 +82,8 @@ public:
     struct PlayVerdict {
         bool allow = false;
         bool relay = false;
-        std::string name, args;   // the name to play (renamed by a 3xx)
-        RelayTarget target;       // relay: where the stream is pulled from
+        std::string name, args;  // the name to play (renamed by a 3xx)
+        RelayTarget target;      // relay: where the stream is pulled from
     };
     using PlayDone = void (*)(void* arg, const PlayVerdict& v);
     // The call's context, kept by the caller (it outlives the call or cancels it).
@@ -95,6 +99,26 @@ public:
     // The player left: on_play_done / on_done of the application, when it has them.
     void play_done(const media::ClientRequest& q, ConnectionTable& table);
 
+    // on_update of a player of another protocol, as of an RTMP player: every
+    // notify_update_timeout while it plays, call=update_play (the on_play fields, `time`,
+    // `timestamp`); an answer that is not 2xx (with notify_update_strict on, also a failed
+    // call) is logged once and calls drop(arg), which ends the player. Embedded in the
+    // player, whose request `q` outlives it; stop_update() before the player goes.
+    struct Update {
+        const media::ClientRequest* q = nullptr;
+        const NotifyConf* conf = nullptr;
+        ConnectionTable* table = nullptr;
+        uint64_t started_ms = 0;
+        HttpCall* call = nullptr;
+        Timer timer;
+        void (*drop)(void* arg) = nullptr;
+        void* arg = nullptr;
+    };
+    // Does nothing when the application has no on_update.
+    void start_update(const media::ClientRequest& q, ConnectionTable& table, Update& u,
+                      void (*drop)(void* arg), void* arg);
+    void stop_update(Update& u);
+
     // notify_cache: an allow answer remembered until `expires` (loop ms).
     bool cache_hit(const std::string& key, uint64_t now);
     void cache_put(const std::string& key, uint64_t expires, uint64_t now);
@@ -107,9 +131,9 @@ private:
     // may be after its publisher has gone).
     struct RecordClient {
         const NotifyConf* conf = nullptr;
-        ConnectionTable* table = nullptr;   // the worker's, for the call
-        NotifyForm form;          // call=record_done and the publisher's fields
-        uint64_t gone_at = 0;     // loop ms when the session closed, 0 while it lives
+        ConnectionTable* table = nullptr;  // the worker's, for the call
+        NotifyForm form;                   // call=record_done and the publisher's fields
+        uint64_t gone_at = 0;              // loop ms when the session closed, 0 while it lives
     };
     std::unordered_map<uint64_t, RecordClient> recording_;
     void sweep_recording(uint64_t now);
