@@ -2,8 +2,9 @@
 // GET /APP/NAME.flv[?args] of every rtmp application with `live on` as an endless FLV
 // answer (header, onMetaData, sequence headers, the GOP cache, then live), or the same
 // tags as WebSocket binary messages when the request is an upgrade. A player is a sink of
-// the live stream like an RTMP player: same gate (access, secure_token), same slow-player
-// policy, same cross-worker pull.
+// the live stream like an RTMP player: same gate (access, secure_token, on_play), same
+// on_update, same slow-player policy, same cross-worker pull; its connection counts in the
+// limit module's limits with the RTMP clients.
 #pragma once
 
 #include <optional>
