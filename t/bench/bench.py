@@ -134,6 +134,8 @@ rtmp {
     }
 }
 http {
+    max_connections 0;
+    max_connections_per_ip 0;
     server {
         listen 127.0.0.1:%d;
         location / { flv_live on; }

@@ -275,6 +275,99 @@ class Limits(AccessBase):
         wait_for(lambda: "handshake timed out" in srv.error_log(), 5, what="log line")
 
 
+HTTP_LIMIT_CONF = """
+events { worker_connections 256; }
+rtmp {
+    %s
+    server {
+        listen 127.0.0.1:{port};
+        listen [::1]:{port};
+        %s
+        application live { live on; }
+    }
+}
+http {
+    %s
+    server {
+        listen 127.0.0.1:{http_port};
+        %s
+        location / { flv_live on; }
+    }
+}
+"""
+
+
+def curl_status(url, timeout=5):
+    """(HTTP status, body) of a GET with curl, or (0, error) when it got no answer."""
+    r = subprocess.run(["curl", "-sS", "--max-time", str(timeout), "-w", "\n%{http_code}", url],
+                       capture_output=True, timeout=timeout + 5)
+    body, _, code = r.stdout.rpartition(b"\n")
+    return int(code or 0), body.decode(errors="replace") or r.stderr.decode(errors="replace")
+
+
+class HttpLimits(AccessBase):
+    """The limit module counts HTTP connections with RTMP sessions: one address's players
+    of both protocols share max_connections_per_ip, and every client of the worker counts
+    against max_connections. A refused HTTP client gets 503 and one log line."""
+
+    def test_one_rtmp_and_one_http_player_fill_a_per_ip_limit_of_2(self):
+        need("curl", "ffmpeg")
+        srv = self.server(HTTP_LIMIT_CONF % ("", "max_connections_per_ip 2;", "",
+                                             "max_connections_per_ip 2;"), workers=1).start()
+        # The publisher comes from ::1, the players from 127.0.0.1.
+        self.publish("rtmp://[::1]:%d/live/a" % srv.port)
+        wait_for(lambda: 'publish "live/a" (live)' in srv.error_log(), 10, what="publish")
+        rtmp_out = os.path.join(srv.prefix, "rtmp.flv")
+        rtmp = Client(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url("live/a"),
+                             "-c", "copy", "-f", "flv", rtmp_out])
+        http_out = os.path.join(srv.prefix, "http.flv")
+        http = Client(self, ["curl", "-sS", "-N", "-o", http_out, srv.http_url("live/a.flv")])
+        for out in (rtmp_out, http_out):
+            wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 10000, 15, what=out)
+        # A third player from that address is refused, whichever protocol it speaks.
+        status, body = curl_status(srv.http_url("live/a.flv"))
+        self.assertEqual(status, 503, body)
+        self.assertIn("max_connections_per_ip", body)
+        self.assertTrue(closed_by_server(srv.port), "a third RTMP client must be refused")
+        wait_for(lambda: "refused: max_connections_per_ip 2 reached" in srv.error_log(), 5, what="log line")
+        self.assertEqual(srv.error_log().count('http-flv play "live/a" from 127.0.0.1'), 1)
+        # The first two go on streaming.
+        sizes = [os.path.getsize(rtmp_out), os.path.getsize(http_out)]
+        wait_for(lambda: os.path.getsize(rtmp_out) > sizes[0] + 10000
+                 and os.path.getsize(http_out) > sizes[1] + 10000, 10, what="players still receiving")
+        self.assertIsNone(rtmp.p.poll())
+        self.assertIsNone(http.p.poll())
+        # The HTTP player leaves: its place is free for an RTMP player.
+        http.stop()
+        time.sleep(0.5)
+        self.assertFalse(closed_by_server(srv.port, timeout=2), "the freed place takes a client")
+
+    def test_max_connections_of_the_worker_counts_both_protocols(self):
+        need("curl")
+        srv = self.server(HTTP_LIMIT_CONF % ("max_connections 2;", "", "max_connections 2;", ""),
+                          workers=1).start()
+        time.sleep(0.5)   # the harness's start-up probe has given its slot back
+        # Two idle HTTP connections fill the worker for RTMP clients ...
+        held = [socket.create_connection(("127.0.0.1", srv.http_port), timeout=5) for _ in range(2)]
+        self.addCleanup(lambda: [h.close() for h in held])
+        time.sleep(0.3)
+        self.assertTrue(closed_by_server(srv.port), "the worker is full: an RTMP client is refused")
+        wait_for(lambda: "refused: max_connections (worker) 2 reached" in srv.error_log(), 5, what="log line")
+        # ... and two RTMP connections fill it for HTTP clients.
+        for h in held:
+            h.close()
+        time.sleep(0.3)
+        held[:] = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(2)]
+        time.sleep(0.3)
+        status, body = curl_status(srv.http_url("live/a.flv"))
+        self.assertEqual(status, 503, body)
+        self.assertIn("max_connections (worker)", body)
+        for h in held:
+            h.close()
+        time.sleep(0.3)
+        status, body = curl_status(srv.http_url("live/a.flv"))
+        self.assertEqual(status, 404, body)   # admitted: no such stream
+
 PROXY_CONF = """
 events { worker_connections 256; }
 rtmp {

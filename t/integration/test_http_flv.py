@@ -363,7 +363,8 @@ class WebSocketFlvTest(LiveTestBase):
 
 class ManyPlayersTest(LiveTestBase):
     def test_200_http_flv_and_200_rtmp_players_on_two_workers(self):
-        srv = self.server(conf(listen=" reuseport", apps="max_connections_per_ip 1000;"), workers=2).start()
+        srv = self.server(conf(listen=" reuseport", apps="max_connections_per_ip 1000;",
+                               http_server="max_connections_per_ip 1000;"), workers=2).start()
         self.publish(srv)
         self.wait_published(srv)
         sel = selectors.DefaultSelector()

@@ -53,9 +53,12 @@ class CallbackHandler(http.server.BaseHTTPRequestHandler):
 
     def answer(self, body_form):
         path = urllib.parse.urlsplit(self.path).path
-        if path.startswith("/slow"):
+        if isinstance(body_form, bytes):
+            body_form = body_form.decode("latin-1")
+        update_play = urllib.parse.parse_qs(body_form).get("call") == ["update_play"]
+        if path.startswith("/slow") or (path.startswith("/play-slow") and update_play):
             time.sleep(4)
-        if path.startswith("/deny"):
+        if path.startswith("/deny") or (path.startswith("/play-deny") and update_play):
             self.send_response(403)
             self.send_header("Content-Length", "0")
         elif path.startswith("/redirect"):
@@ -66,7 +69,8 @@ class CallbackHandler(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        if not (path.startswith("/deny") or path.startswith("/redirect")):
+        if not (path.startswith("/deny") or path.startswith("/redirect")
+                or (path.startswith("/play-deny") and update_play)):
             self.wfile.write(b"2\r\nok\r\n0\r\n\r\n")
 
     def record(self, form, raw):
@@ -651,6 +655,78 @@ class HttpFlvNotifyTest(NotifyBase):
         self.assertNotIn("notify play for", srv.error_log())
         head, _ = http_get(srv.http_port, "/live/other.flv", read_for=6)
         self.assertIn("notify play for 127.0.0.1", srv.error_log())   # this one is judged
+
+
+class HttpFlvUpdateTest(NotifyBase):
+    """on_update asks about HTTP-FLV players as about RTMP players: call=update_play every
+    notify_update_timeout; a non-2xx answer ends the player (its answer ends, one log
+    line), a failed call only with notify_update_strict on. The callback service answers
+    /play-deny and /play-slow so only the players' updates fail, never the publisher's."""
+
+    def start_http(self, directives):
+        srv = self.server(HTTP_CONF % directives.replace("{cb}", "http://127.0.0.1:%d" % self.cb.port))
+        return srv.start()
+
+    def http_player(self, srv, name):
+        need("curl")
+        out = os.path.join(srv.prefix, "%s.flv" % name)
+        p = subprocess.Popen(["curl", "-sS", "-N", "-o", out,
+                              "http://127.0.0.1:%d/live/cam.flv?who=%s" % (srv.http_port, name)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 10000, 15, what="%s playing" % name)
+        return p, out
+
+    def rtmp_player(self, srv):
+        need("ffmpeg")
+        out = os.path.join(srv.prefix, "rtmp.flv")
+        p = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", srv.url("live/cam"),
+                              "-c", "copy", "-f", "flv", out],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > 10000, 15, what="rtmp playing")
+        return p, out
+
+    def test_update_403_ends_http_flv_and_rtmp_players_alike(self):
+        srv = self.start_http("on_update {cb}/play-deny; notify_update_timeout 1s;")
+        pub = self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        http_p, _ = self.http_player(srv, "ann")
+        rtmp_p, _ = self.rtmp_player(srv)
+        # The answer ends: curl sees the connection close and exits.
+        http_p.wait(15)
+        rtmp_p.wait(15)
+        log = srv.error_log()
+        self.assertIn("closed: ended by notify update", log)
+        self.assertEqual(log.count("answer 403 ends the session"), 2, log)
+        f = [c[3] for c in self.cb.calls("update_play") if c[3].get("proto") == "http-flv"][0]
+        self.assertEqual((f["app"], f["name"], f["who"], f["addr"]), ("live", "cam", "ann", "127.0.0.1"))
+        self.assertIn("time", f)
+        self.assertIn("timestamp", f)
+        # The publisher, whose updates are answered 200, goes on.
+        self.assertIsNone(pub.poll())
+        self.assertTrue(self.cb.calls("update_publish"))
+
+    def test_failed_update_ends_the_http_player_only_with_notify_update_strict(self):
+        srv = self.start_http("on_update {cb}/play-slow; notify_update_timeout 1s; notify_timeout 1s;")
+        self.publish(srv.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in srv.error_log(), 15, what="publish")
+        p, out = self.http_player(srv, "bob")
+        wait_for(lambda: "notify update for 127.0.0.1" in srv.error_log(), 10, what="a failed update")
+        self.assertIn("failed: ", srv.error_log())
+        size = os.path.getsize(out)
+        wait_for(lambda: os.path.getsize(out) > size + 20000, 10, what="player still receiving")
+        self.assertIsNone(p.poll(), "notify_update_strict off: a failed call ends nothing")
+
+        strict = self.start_http("on_update {cb}/play-slow; notify_update_timeout 1s; notify_timeout 1s;"
+                                 " notify_update_strict on;")
+        self.publish(strict.url("live/cam"))
+        wait_for(lambda: 'publish "live/cam" (live)' in strict.error_log(), 15, what="publish")
+        p, _ = self.http_player(strict, "cid")
+        p.wait(15)
+        log = strict.error_log()
+        self.assertIn("ends the session (notify_update_strict on)", log)
+        self.assertIn("closed: ended by notify update", log)
 
 
 if __name__ == "__main__":
