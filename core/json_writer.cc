@@ -116,6 +116,25 @@ void JsonWriter::escape(std::string_view s, std::string* out)
     }
 }
 
+void JsonWriter::utf8_repair(std::string_view s, std::string* out)
+{
+    for (size_t i = 0; i < s.size();) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            out->push_back(s[i++]);
+            continue;
+        }
+        size_t bad = 0;
+        size_t n = utf8_sequence(s, i, &bad);
+        if (n == 0) {
+            out->append("\xef\xbf\xbd");
+            i += bad;
+        } else {
+            out->append(s.data() + i, n);
+            i += n;
+        }
+    }
+}
+
 void JsonWriter::before_value()
 {
     if (after_key_) {

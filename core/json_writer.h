@@ -45,6 +45,8 @@ public:
 
     // Appends the escaped form of s (without quotes) to out.
     static void escape(std::string_view s, std::string* out);
+    // Appends s with every ill-formed UTF-8 subpart replaced by U+FFFD (no other change).
+    static void utf8_repair(std::string_view s, std::string* out);
 
 private:
     void value(std::string_view s) { str(s); }

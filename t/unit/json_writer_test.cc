@@ -94,3 +94,10 @@ TEST(JsonWriter, NumbersAsNumbers)
     w.end_array();
     EXPECT_EQ(out, "[18446744073709551615,-5,29.97,2.5,3,0,null,null]");
 }
+
+TEST(JsonWriter, Utf8RepairReplacesOnlyIllFormedBytes)
+{
+    std::string out;
+    JsonWriter::utf8_repair("a\"\n\xc3\xa9\xff\xe2\x82z", &out);
+    EXPECT_EQ(out, "a\"\n\xc3\xa9\xef\xbf\xbd\xef\xbf\xbdz");
+}
