@@ -183,8 +183,8 @@ std::string metrics_answer(const StatsBoard::Snapshot& snap, uint32_t max_stream
     e.family("strom_stream_received_bytes_total", "counter",
              "Media bytes received from the stream's source (restarts with a new source).");
     for (const StreamSum& s : list) e.sample({{"app", s.app}, {"stream", s.name}}, s.bytes_in);
-    e.family("strom_stream_bitrate_bits_per_second", "gauge",
-             "Bitrate of the stream's source over the last seconds.");
+    e.family("strom_stream_bitrate", "gauge",
+             "Bits per second received from the stream's source over the last 5 seconds.");
     for (const StreamSum& s : list) e.sample({{"app", s.app}, {"stream", s.name}}, s.bitrate);
     e.family("strom_stream_dropped_frames", "gauge",
              "Frames dropped for the stream's current slow players.");
