@@ -358,6 +358,8 @@ Connection* ConnectionTable::take_slot()
 
 void ConnectionTable::release(Connection* c)
 {
+    closed_bytes_in_ += c->bytes_in_;
+    closed_bytes_out_ += c->bytes_out_;
     c->in_.reset();
     c->out_.clear();
     c->fd_.reset();

@@ -155,6 +155,10 @@ public:
 
     uint32_t active() const { return active_; }
     uint32_t capacity() const { return capacity_; }
+    // Bytes of the connections released so far (the open ones' are theirs): the totals
+    // the stats module adds up once a second.
+    uint64_t closed_bytes_in() const { return closed_bytes_in_; }
+    uint64_t closed_bytes_out() const { return closed_bytes_out_; }
     EventLoop& loop() { return loop_; }
     // Closes every connection (fast stop).
     void close_all(const char* reason);
@@ -182,6 +186,8 @@ private:
     uint32_t active_ = 0;
     uint64_t next_id_ = 1;
     uint64_t last_full_log_ = 0;
+    uint64_t closed_bytes_in_ = 0;
+    uint64_t closed_bytes_out_ = 0;
 };
 
 // Formats a peer address: "127.0.0.1:50312", "[::1]:50312", "unix:".

@@ -4,6 +4,7 @@
 #include "core/core_module.h"
 #include "http/http_core_module.h"
 #include "modules/access_module.h"
+#include "modules/api_module.h"
 #include "modules/http_flv_module.h"
 #include "modules/limit_module.h"
 #include "modules/live_module.h"
@@ -11,6 +12,7 @@
 #include "modules/play_module.h"
 #include "modules/record_module.h"
 #include "modules/secure_token_module.h"
+#include "modules/stats_module.h"
 #include "modules/stream_gate.h"
 #include "rtmp/rtmp_core_module.h"
 
@@ -32,6 +34,8 @@ std::span<Module* const> strom_modules()
         &mod::record_module,
         &mod::play_module,
         &mod::http_flv_module,
+        &mod::stats_module,
+        &mod::api_module,
     };
     return list;
 }
