@@ -2,8 +2,9 @@
 // it in and whatever protocol takes it out: what it is (type, timestamp, keyframe,
 // sequence header), the payload as received (shared pool blocks, never copied per
 // consumer), and each output format's framing, built once by the first consumer of that
-// format and shared by reference with the others. Lives in the stream's GOP cache or on
-// the stack of one delivery; the framings die with it.
+// format and shared by reference with the others. A source hands the stream one (its
+// input form: source timestamps, no framing yet) per message; the stream keeps its own
+// copy, with player timestamps, in its GOP cache or on the stack of one delivery.
 #pragma once
 
 #include <cstdint>
@@ -16,14 +17,17 @@ namespace strom::media {
 namespace frame_type {
 inline constexpr uint8_t audio = 8;
 inline constexpr uint8_t video = 9;
-inline constexpr uint8_t data = 18;  // onMetaData (AMF0 script data)
+inline constexpr uint8_t data = 18;  // onMetaData (AMF0 script data), the only data relayed
 }  // namespace frame_type
 
 struct Frame {
     uint8_t type = 0;
     bool key = false;   // video keyframe (a GOP starts here)
-    bool seq = false;   // codec sequence header (or E-RTMP video metadata)
-    uint16_t slot = 0;  // which header a sequence header replaces (type, track, kind)
+    bool seq = false;   // a header a joiner needs: codec configuration, E-RTMP video
+                        // metadata (HDR), audio multichannel configuration
+    bool config = false;  // of those, the codec configuration (AVC/HEVC/AV1 record, AAC ASC)
+    uint8_t track = 0;    // E-RTMP multitrack: the (first) track's id
+    uint16_t slot = 0;    // which header a sequence header replaces (set by the stream)
     uint32_t ts = 0;    // ms, monotonic across publishers, as players see it
     uint32_t len = 0;   // payload bytes
     BufRef payload;     // the FLV tag body / RTMP message payload

@@ -15,6 +15,7 @@
 #include "modules/live_push.h"
 #include "modules/live_stream.h"
 #include "modules/stream_directory.h"
+#include "rtmp/media_frame.h"
 #include "rtmp/rtmp_core_module.h"
 
 namespace strom::mod {
@@ -81,15 +82,16 @@ const LiveConf& conf_of(const Session& s) { return s.app()->conf<LiveConf>(live_
 
 std::string stream_key(const Session& s, const std::string& name) { return s.app_name() + "/" + name; }
 
-// The index of the session's server block in the running cycle (directory entries name
-// it so a puller connects to the owner's listener for the same server); -1 outside a worker.
-int server_index(const Session& s)
+// The index of the application's server block in the running cycle (directory entries
+// name it so a puller connects to the owner's listener for the same server); -1 outside
+// a worker.
+int server_index(const AppBlock& app)
 {
     WorkerContext* w = current_worker();
     if (!w) return -1;
     const auto& servers = rtmp::rtmp_servers(*w->cycle);
     for (size_t i = 0; i < servers.size(); ++i) {
-        if (servers[i].get() == s.server()) return int(i);
+        if (servers[i].get() == app.server) return int(i);
     }
     return -1;
 }
@@ -238,7 +240,8 @@ RelayPull LiveModule::relay_pull(const AppBlock& app, const std::string& name, c
 bool LiveModule::relay_push(Session& s, const std::string& name, const RelayTarget& t, const char** err)
 {
     LiveStream* st = find(stream_key(s, name));
-    if (!st || st->publisher() != &s) {
+    RtmpPublisher* pub = st && st->live() && st->source() ? st->source()->rtmp_publisher() : nullptr;
+    if (!pub || pub->s != &s) {
         *err = "the stream is not published by this session (live off?)";
         return false;
     }
@@ -260,62 +263,92 @@ bool LiveModule::publish_taken(const Session& s, const std::string& name)
 {
     if (!s.app()) return false;
     const LiveConf& lc = conf_of(s);
-    if (!*lc.live || *lc.publisher_takeover) return false;
+    if (*lc.publisher_takeover) return false;
     std::string key = stream_key(s, name);
     LiveStream* st = find(key);
-    if (st && st->has_publisher() && !st->pulling()) return true;
+    if (st && st->has_local_publisher()) return true;
+    if (!*lc.live) return false;
     StreamOwner owner;
     return current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
 }
 
+// The RTMP publisher: admitted before the rest of the chain (a duplicate gets BadName
+// before any callback), attached once the publish is accepted.
 Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
-    const LiveConf& lc = conf_of(s);
-    if (!*lc.live) return next(s, cmd);
-    std::string key = stream_key(s, cmd.name);
-    LiveStream* st = find(key);
-    if (st && st->has_publisher() && !st->pulling()) {
-        Session* old = st->publisher();
-        if (!*lc.publisher_takeover || old == &s) {
-            STROM_LOG(error, s.id(), "publish \"%s\" from %s rejected: already publishing (session *%llu)",
-                      key.c_str(), s.peer(), (unsigned long long)old->id());
-            return s.reject(cmd, Status::publish_bad_name, "Stream " + cmd.name + " is already publishing.");
-        }
-        STROM_LOG(info, s.id(), "publish \"%s\" from %s takes over from session *%llu", key.c_str(),
-                  s.peer(), (unsigned long long)old->id());
-        for (auto& ons : old->streams()) {
-            if (ons->role == NetStream::Role::publishing && ons->ctx.raw(*this) == st) {
-                old->end_stream(*ons, true);
-            }
-        }
-        old->conn().close_after_flush("publisher taken over");
-    }
-    // One publisher per stream in the whole server, whichever worker it landed on.
-    int srv = server_index(s);
-    StreamOwner other;
-    if (srv >= 0 && !StreamDirectory::get()->claim(key, getpid(), uint32_t(srv), &other)) {
-        STROM_LOG(error, s.id(), "publish \"%s\" from %s rejected: already publishing on worker %d", key.c_str(),
-                  s.peer(), int(other.pid));
+    if (admit(*s.app(), cmd.name, s.id(), s.peer())) {
         return s.reject(cmd, Status::publish_bad_name, "Stream " + cmd.name + " is already publishing.");
     }
     Rc rc = next(s, cmd);
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || ns->role != NetStream::Role::publishing) {
-        if (srv >= 0) StreamDirectory::get()->release(key, getpid());
+        unadmit(*s.app(), cmd.name);
         return rc;
     }
-    st = &get_or_create(s, key, lc);
-    if (st->pulling()) {
+    auto* pub = new RtmpPublisher(s, *ns);
+    ns->ctx.set(*this, pub);
+    attach(*s.app(), cmd.name, *pub);
+    return rc;
+}
+
+const char* LiveModule::admit(const AppBlock& app, const std::string& name, uint64_t log_id, const char* peer)
+{
+    const LiveConf& lc = app.conf<LiveConf>(*this);
+    std::string key = app.name + "/" + name;
+    LiveStream* st = find(key);
+    if (st && st->has_local_publisher()) {
+        LiveSource* old = st->source();
+        unsigned long long old_id = old->log_id();
+        if (!*lc.publisher_takeover || old_id == log_id) {
+            STROM_LOG(error, log_id, "publish \"%s\" from %s rejected: already publishing (session *%llu)",
+                      key.c_str(), peer, old_id);
+            return "already publishing";
+        }
+        STROM_LOG(info, log_id, "publish \"%s\" from %s takes over from session *%llu", key.c_str(), peer, old_id);
+        old->drop("publisher taken over");   // detaches it, and may free st
+    }
+    if (!*lc.live) return nullptr;   // a stream for its listeners only: not announced
+    // One publisher per stream in the whole server, whichever worker it landed on.
+    int srv = server_index(app);
+    StreamOwner other;
+    if (srv >= 0 && !StreamDirectory::get()->claim(key, getpid(), uint32_t(srv), &other)) {
+        STROM_LOG(error, log_id, "publish \"%s\" from %s rejected: already publishing on worker %d", key.c_str(),
+                  peer, int(other.pid));
+        return "already publishing on another worker";
+    }
+    return nullptr;
+}
+
+void LiveModule::unadmit(const AppBlock& app, const std::string& name)
+{
+    if (*app.conf<LiveConf>(*this).live && server_index(app) >= 0) {
+        StreamDirectory::get()->release(app.name + "/" + name, getpid());
+    }
+}
+
+LiveStream& LiveModule::attach(const AppBlock& app, const std::string& name, LiveSource& src)
+{
+    const LiveConf& lc = app.conf<LiveConf>(*this);
+    LiveStream& st = get_or_create(app, app.name + "/" + name, lc);
+    if (st.pulling()) {
         // A relay pull from another server (notify_relay_redirect) gives way to a local
         // publisher; a pull from another worker cannot be here while the directory names
-        // that worker as the owner.
-        STROM_LOG(info, s.id(), "publish \"%s\" replaces a pull", key.c_str());
-        st->drop_pull();
+        // this worker as the owner.
+        STROM_LOG(info, src.log_id(), "publish \"%s\" replaces a pull", st.key().c_str());
+        st.drop_pull();
     }
-    st->set_conf(lc);
-    ns->ctx.set(*this, st);
-    st->attach_publisher(s, ns);
-    return rc;
+    st.set_conf(lc);
+    st.attach_source(src);
+    return st;
+}
+
+void LiveModule::detach(LiveSource& src)
+{
+    LiveStream* st = src.stream;
+    if (!st) return;
+    st->detach_source();
+    if (st->live()) StreamDirectory::get()->release(st->key(), getpid());
+    release_if_unused(st);
 }
 
 Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
@@ -406,10 +439,13 @@ void LiveModule::remove_player(LivePlayer& p)
     release_if_unused(st);
 }
 
+// The RTMP adaptor of the stream's input: a publisher's message as a neutral frame.
 Rc LiveModule::on_media(Session&, NetStream& ns, rtmp::MediaMsg& m)
 {
-    auto* st = ns.ctx.get<LiveStream>(*this);
-    return st ? st->on_media(m) : Rc::ok;
+    if (ns.role != NetStream::Role::publishing) return Rc::ok;
+    auto* pub = ns.ctx.get<RtmpPublisher>(*this);
+    if (pub && pub->stream) pub->stream->on_frame(rtmp::frame_of(m));
+    return Rc::ok;
 }
 
 void LiveModule::on_close_stream(Session&, NetStream& ns)
@@ -417,10 +453,9 @@ void LiveModule::on_close_stream(Session&, NetStream& ns)
     void*& slot = ns.ctx.raw(*this);
     if (!slot) return;
     if (ns.role == NetStream::Role::publishing) {
-        auto* st = static_cast<LiveStream*>(slot);
-        st->detach_publisher();
-        StreamDirectory::get()->release(st->key(), getpid());
-        release_if_unused(st);
+        auto* pub = static_cast<RtmpPublisher*>(slot);
+        detach(*pub);
+        delete pub;
     } else if (ns.role == NetStream::Role::playing) {
         auto* p = static_cast<RtmpPlayer*>(slot);
         LiveStream* st = p->stream;

@@ -10,12 +10,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/cycle.h"
 #include "core/listener.h"
 #include "core/module.h"
+#include "media/frame.h"
 #include "media/listeners.h"
 #include "modules/merge_flusher.h"
 #include "rtmp/command.h"
@@ -26,19 +28,36 @@ namespace strom::mod {
 
 class LiveStream;
 class LivePlayer;
+class LiveSource;
+
+// What record_done listeners hear when a recording file is closed cleanly (unpublish,
+// rotation, stop, worker exit) and is all on disk. The strings live only during the call.
+struct RecordDone {
+    uint64_t session_id = 0;     // the source's log id (0 for a pull)
+    std::string_view app;
+    std::string_view name;       // stream name
+    std::string_view recorder;   // "" for the application's own
+    std::string_view path;
+    uint64_t bytes = 0;
+    uint32_t duration_ms = 0;
+};
 
 // The stream-level events of a configuration generation, whatever brought the media in
 // (an RTMP publisher, a pull from another worker or server) and whatever takes it out:
-// recording, and later HLS and the API, listen here instead of to RTMP sessions.
+// recording, notify, and later HLS and the API, listen here instead of to RTMP sessions.
+// Streams exist for their listeners with `live off` too (no players then): a recorder
+// is a sink of the stream whatever the application relays.
 struct StreamEvents {
     // A source attached: a local publisher, or a pull from another worker or server.
     std::vector<media::Listener<LiveStream&>> published;
-    // Each media message of the source, after the stream's players got it.
-    std::vector<media::Listener<LiveStream&, const rtmp::MediaMsg&>> frame;
+    // Each frame of the source as it sent it (source timestamps), after the players got it.
+    std::vector<media::Listener<LiveStream&, const media::Frame&>> frame;
     // The source left (before the stream forgets its headers).
     std::vector<media::Listener<LiveStream&>> unpublished;
     std::vector<media::Listener<LiveStream&, LivePlayer&>> player_started;
     std::vector<media::Listener<LiveStream&, LivePlayer&>> player_stopped;
+    // A recorder of a stream closed a file (raised by the record module).
+    std::vector<media::Listener<const RecordDone&>> record_done;
 };
 
 struct LiveMainConf : ConfBase {
@@ -91,6 +110,18 @@ public:
     // has a publisher on this or another worker and takeover is off). Modules earlier in
     // the chain (notify) use it so a refused duplicate causes no callback.
     bool publish_taken(const rtmp::Session& s, const std::string& name);
+
+    // A source of any protocol feeding `name` of the rtmp application `app`. First
+    // admit: nullptr when it may (a local publisher it takes over from under
+    // publisher_takeover has been dropped; with `live on` the stream directory names this
+    // worker as its owner), else why not (logged here, with the source's log id and peer).
+    // Then, once the protocol has accepted it, attach; detach when it ends (and unadmit
+    // when the protocol refused it after admit). With `live off` the stream serves its
+    // event listeners only (recording without live).
+    const char* admit(const AppBlock& app, const std::string& name, uint64_t log_id, const char* peer);
+    void unadmit(const AppBlock& app, const std::string& name);
+    LiveStream& attach(const AppBlock& app, const std::string& name, LiveSource& src);
+    void detach(LiveSource& src);
 
     // This worker's streams ("app/name"), for stats and the cross-worker relay.
     LiveStream* find(const std::string& key);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/process.h"
 #include "modules/live_stream.h"
+#include "rtmp/media_frame.h"
 
 namespace strom::mod {
 
@@ -118,7 +119,7 @@ void LivePull::on_ready(Session& s)
     } else {
         STROM_LOG(info, s.id(), "pulling \"%s\" from %s", st_->key().c_str(), source_.c_str());
     }
-    st_->attach_source(s);
+    st_->attach_source(*this);
 }
 
 void LivePull::on_status(Session& s, std::string_view level, std::string_view code,
@@ -167,7 +168,7 @@ void LivePull::on_media(Session&, rtmp::Message& m)
         }
         mm.is_meta = true;
     }
-    (void)st_->on_media(mm);
+    st_->on_frame(rtmp::frame_of(mm));
 }
 
 void LivePull::on_close(Session&, const char* reason)

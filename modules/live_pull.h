@@ -3,8 +3,9 @@
 // worker's internal Unix socket), or from another server (notify_relay_redirect: a TCP
 // address, its host name looked up first without blocking). One pull serves every local
 // player of the stream; it ends when the last of them leaves, or when the source closes
-// it (the publisher went away). Owned by its LiveStream; deletes itself when its session
-// closes (or when stopped while still looking the host up).
+// it (the publisher went away). Once the play is answered it is the stream's source
+// (LiveSource: a worker pull or a relay pull). Owned by its LiveStream; deletes itself
+// when its session closes (or when stopped while still looking the host up).
 #pragma once
 
 #include <sys/un.h>
@@ -12,15 +13,14 @@
 #include <string>
 
 #include "core/resolver.h"
+#include "modules/live_stream.h"
 #include "modules/relay_target.h"
 #include "modules/stream_directory.h"
 #include "rtmp/session.h"
 
 namespace strom::mod {
 
-class LiveStream;
-
-class LivePull final : public rtmp::ClientObserver {
+class LivePull final : public rtmp::ClientObserver, public LiveSource {
 public:
     // Connects to the owner's internal socket; nullptr (and *err) when that fails.
     static LivePull* start(LiveStream& st, const std::string& app, const std::string& name,
@@ -39,6 +39,14 @@ public:
     // Its end is logged at debug (a relay tried again and again while an origin is down).
     void set_quiet() { quiet_ = true; }
     const std::string& source() const { return source_; }
+
+    // LiveSource (attached once the play is answered, so the session exists).
+    Kind kind() const override { return remote_ ? Kind::relay_pull : Kind::worker_pull; }
+    uint64_t log_id() const override { return s_ ? s_->id() : 0; }
+    const char* protocol() const override { return "rtmp"; }
+    const char* peer() const override { return source_.c_str(); }
+    EventLoop& loop() const override { return s_->loop(); }
+    void drop(const char*) override { stop(); }
 
     void on_ready(rtmp::Session& s) override;
     void on_status(rtmp::Session& s, std::string_view level, std::string_view code,

@@ -8,7 +8,6 @@
 
 namespace strom::mod {
 
-using rtmp::MediaMsg;
 using rtmp::NetStream;
 using rtmp::Session;
 using rtmp::Status;
@@ -19,9 +18,7 @@ constexpr uint32_t kCsidData = 5;
 constexpr uint32_t kCsidAudio = 6;
 constexpr uint32_t kCsidVideo = 7;
 constexpr uint8_t kTagMedia = 1;
-constexpr uint64_t kRelayAgainMs = 1000;      // after a relayed stream ended
-constexpr uint64_t kRelayRetryMs = 3000;      // after an attempt brought nothing (nginx-rtmp's pull_reconnect)
-constexpr uint64_t kRelayRetryMaxMs = 30000;  // doubling up to this
+constexpr uint64_t kRelayAgainMs = 1000;   // after a relayed stream ended (then relay_backoff_)
 }  // namespace
 
 LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size)
@@ -59,19 +56,20 @@ void LiveStream::arm_lookup(EventLoop& loop)
 void LiveStream::on_lookup(Timer& t)
 {
     auto* st = static_cast<LiveStream*>(t.arg);
-    if (st->publisher_ || st->pull_ || st->live_players_ == 0) return;
+    if (st->source_ || st->pull_ || st->live_players_ == 0) return;
     st->module_.try_pull(*st, *st->loop_);
-    if (!st->publisher_ && !st->pull_ && st->relay_ && st->loop_->now() >= st->relay_retry_at_) {
+    if (!st->source_ && !st->pull_ && st->relay_ && st->loop_->now() >= st->relay_retry_at_) {
         st->pull_relay_again();
     }
-    if (!st->publisher_ && !st->pull_) st->loop_->add_timer(t, 1000);
+    if (!st->source_ && !st->pull_) st->loop_->add_timer(t, 1000);
 }
 
 void LiveStream::set_relay(const RelayTarget& t, EventLoop& loop)
 {
     relay_ = std::make_unique<RelayTarget>(t);
     relay_ran_ = false;
-    relay_failures_ = 0;
+    relay_failing_ = false;
+    relay_backoff_.reset();
     loop_ = &loop;
 }
 
@@ -79,30 +77,23 @@ void LiveStream::pull_relay_again()
 {
     // The first attempt after the stream ran is logged; attempts that follow a failure,
     // while the origin stays down, only at debug.
-    LogLevel lvl = relay_failures_ ? LogLevel::debug : LogLevel::info;
+    LogLevel lvl = relay_failing_ ? LogLevel::debug : LogLevel::info;
     const char* err = "";
     LivePull* p = LivePull::start_remote(*this, *relay_, &err);
     if (!p) {
         if (Log::enabled(lvl)) {
             Log::write(lvl, 0, "relay pull of \"%s\" from %s failed again: %s", key_.c_str(), relay_->url().c_str(), err);
         }
-        ++relay_failures_;
-        relay_retry_at_ = loop_->now() + retry_delay();
+        relay_failing_ = true;
+        relay_retry_at_ = loop_->now() + relay_backoff_.next();
         return;
     }
     if (Log::enabled(lvl)) {
         Log::write(lvl, 0, "relay pull of \"%s\" from %s: pulling again for %zu waiting players", key_.c_str(),
                    relay_->url().c_str(), live_players_);
     }
-    if (relay_failures_) p->set_quiet();
+    if (relay_failing_) p->set_quiet();
     set_pull(p);
-}
-
-uint64_t LiveStream::retry_delay() const
-{
-    unsigned n = relay_failures_ ? relay_failures_ - 1 : 0;
-    uint64_t ms = kRelayRetryMs << (n < 4 ? n : 4);
-    return ms < kRelayRetryMaxMs ? ms : kRelayRetryMaxMs;
 }
 
 bool LiveStream::pull_closed(LivePull* p)
@@ -111,10 +102,11 @@ bool LiveStream::pull_closed(LivePull* p)
     pull_ = nullptr;
     if (p->remote() && p->fed()) {
         relay_ran_ = true;
-        relay_failures_ = 0;
+        relay_failing_ = false;
+        relay_backoff_.reset();
     }
     bool failed_first = p->remote() && !p->fed() && !relay_ran_;
-    if (publisher_ && publisher_ == p->session()) detach_publisher();
+    if (source_ && source_ == static_cast<LiveSource*>(p)) detach_source();
     if (failed_first) {
         // Another server never gave the stream (refused, unreachable, or accepted and
         // then refused): its players would wait for nothing. They are not told where it
@@ -123,8 +115,8 @@ bool LiveStream::pull_closed(LivePull* p)
         relay_.reset();
     }
     if (p->remote() && relay_ && loop_) {
-        if (!p->fed()) ++relay_failures_;
-        relay_retry_at_ = loop_->now() + (p->fed() ? kRelayAgainMs : retry_delay());
+        if (!p->fed()) relay_failing_ = true;
+        relay_retry_at_ = loop_->now() + (p->fed() ? kRelayAgainMs : relay_backoff_.next());
     }
     if (live_players_ > 0 && loop_) arm_lookup(*loop_);
     return true;
@@ -169,15 +161,16 @@ template <class F> void LiveStream::each_player(F&& f)
     }
 }
 
-// --- publisher --------------------------------------------------------------------------------
+// --- source -----------------------------------------------------------------------------------
 
-void LiveStream::attach_publisher(Session& s, NetStream* ns)
+void LiveStream::attach_source(LiveSource& src)
 {
-    publisher_ = &s;
-    publisher_ns_ = ns;
-    loop_ = &s.loop();
+    source_ = &src;
+    src.stream = this;
+    loop_ = &src.loop();
     loop_->cancel_timer(lookup_timer_);
-    if (ns) relay_.reset();   // a local publisher replaces the relay, also when it leaves
+    // A local publisher replaces the relay, also when it leaves.
+    if (src.kind() == LiveSource::Kind::publisher) relay_.reset();
     // A new publisher (a reconnecting encoder, a takeover) continues the timeline that
     // attached players already have: its first timestamp is mapped just past ours.
     rebase_pending_ = any_out_;
@@ -185,27 +178,27 @@ void LiveStream::attach_publisher(Session& s, NetStream* ns)
     seqs_.clear();
     gop_.clear();
     gop_bytes_ = 0;
-    last_media_ms_ = s.loop().now();
+    last_media_ms_ = loop_->now();
     each_player([&](LivePlayer& p) {
         p.waiting_key = *conf_->wait_key;
         p.sent_video_seq = p.sent_audio_seq = false;
         p.publisher_started(*this);   // the last use of p: a send may close and free it
     });
-    if (*conf_->drop_idle_publisher) s.loop().add_timer(idle_timer_, *conf_->drop_idle_publisher);
+    if (*conf_->drop_idle_publisher) loop_->add_timer(idle_timer_, *conf_->drop_idle_publisher);
     if (conf_->events) {
         for (const auto& l : conf_->events->published) l(*this);
     }
 }
 
-void LiveStream::detach_publisher()
+void LiveStream::detach_source()
 {
-    if (publisher_ && conf_->events) {
+    if (source_ && conf_->events) {
         for (const auto& l : conf_->events->unpublished) l(*this);
     }
     stop_pushes();
-    if (publisher_ && idle_timer_.armed()) publisher_->loop().cancel_timer(idle_timer_);
-    publisher_ = nullptr;
-    publisher_ns_ = nullptr;
+    if (source_ && idle_timer_.armed()) loop_->cancel_timer(idle_timer_);
+    if (source_) source_->stream = nullptr;
+    source_ = nullptr;
     each_player([&](LivePlayer& p) { p.publisher_ended(*this); });
     meta_ = LiveMsg();
     seqs_.clear();
@@ -216,16 +209,16 @@ void LiveStream::detach_publisher()
 void LiveStream::on_idle_check(Timer& t)
 {
     auto* st = static_cast<LiveStream*>(t.arg);
-    if (!st->publisher_) return;
-    uint64_t now = st->publisher_->loop().now();
+    if (!st->source_) return;
+    uint64_t now = st->loop_->now();
     uint64_t limit = *st->conf_->drop_idle_publisher;
     if (now - st->last_media_ms_ >= limit) {
-        STROM_LOG(info, st->publisher_->id(), "publisher of \"%s\" idle for %llums, dropping it",
+        STROM_LOG(info, st->source_->log_id(), "publisher of \"%s\" idle for %llums, dropping it",
                   st->key_.c_str(), (unsigned long long)(now - st->last_media_ms_));
-        st->publisher_->close("idle publisher");
+        st->source_->drop("idle publisher");   // may free st
         return;
     }
-    st->publisher_->loop().add_timer(t, limit - (now - st->last_media_ms_));
+    st->loop_->add_timer(t, limit - (now - st->last_media_ms_));
 }
 
 // --- players ----------------------------------------------------------------------------------
@@ -240,7 +233,7 @@ void LiveStream::add_player(LivePlayer* p)
     if (conf_->events) {
         for (const auto& l : conf_->events->player_started) l(*this, *p);
     }
-    if (publisher_) send_cached_start(*p);
+    if (source_) send_cached_start(*p);
 }
 
 void LiveStream::remove_player(LivePlayer* p)
@@ -268,7 +261,7 @@ void LiveStream::drop_pull()
     LivePull* pull = pull_;
     if (!pull) return;
     pull_ = nullptr;
-    if (publisher_ && publisher_ == pull->session()) detach_publisher();
+    if (source_ && source_ == static_cast<LiveSource*>(pull)) detach_source();
     pull->stop();   // its on_close finds pull_ cleared
 }
 
@@ -284,6 +277,8 @@ void LiveStream::send_cached_start(LivePlayer& p)
         LiveMsg copy;
         copy.type = m.type;
         copy.seq = m.seq;
+        copy.config = m.config;
+        copy.track = m.track;
         copy.slot = m.slot;
         copy.ts = ts;
         copy.len = m.len;
@@ -326,32 +321,30 @@ uint32_t LiveStream::rebase(uint32_t ts)
     return out;
 }
 
-Rc LiveStream::on_media(MediaMsg& m)
+void LiveStream::on_frame(const LiveMsg& in)
 {
-    if (!publisher_) return Rc::ok;
-    last_media_ms_ = publisher_->loop().now();
+    if (!source_) return;
+    last_media_ms_ = loop_->now();
     ++frames_in_;
-    LiveMsg lm;
-    lm.type = m.msg->type;
-    lm.key = m.is_video && m.video.keyframe;
-    lm.seq = (m.is_video && (m.video.sequence_header || m.video.metadata)) ||
-             (m.is_audio && (m.audio.sequence_header || m.audio.multichannel_config));
-    // Metadata is stamped 0 for every player (see send_cached_start), and does not set
-    // the timeline of a new publisher: its first audio or video message does.
-    lm.ts = m.is_meta ? 0 : rebase(m.msg->timestamp);
-    lm.len = m.msg->length;
-    lm.payload = m.msg->payload;
-    deliver(lm);
-    cache(lm, m);
-    if (conf_->events) {
-        for (const auto& l : conf_->events->frame) l(*this, m);
+    if (live()) {
+        // The stream's own copy: player timestamps, framings made on first use.
+        LiveMsg lm;
+        lm.type = in.type;
+        lm.key = in.key;
+        lm.seq = in.seq;
+        lm.config = in.config;
+        lm.track = in.track;
+        // Metadata is stamped 0 for every player (see send_cached_start), and does not set
+        // the timeline of a new publisher: its first audio or video message does.
+        lm.ts = in.type == media::frame_type::data ? 0 : rebase(in.ts);
+        lm.len = in.len;
+        lm.payload = in.payload;
+        deliver(lm);
+        cache(lm);
     }
-    return Rc::ok;
-}
-
-bool LiveStream::fed_by_worker() const
-{
-    return pull_ && !pull_->remote() && publisher_ && publisher_ == pull_->session();
+    if (conf_->events) {
+        for (const auto& l : conf_->events->frame) l(*this, in);
+    }
 }
 
 void LiveStream::tracks(bool* audio, bool* video) const
@@ -425,16 +418,17 @@ bool LiveStream::enqueue(LivePlayer& p, LiveMsg& lm, bool droppable)
     return false;
 }
 
-bool LiveStream::cache(LiveMsg& lm, const MediaMsg& m)
+bool LiveStream::cache(LiveMsg& lm)
 {
-    if (m.is_meta) {
+    if (lm.type == media::frame_type::data) {
         meta_ = lm;
         return true;
     }
     if (lm.seq) {
-        // One slot per (type, track, header kind): a new header replaces the old one.
-        uint16_t track = m.is_video ? m.video.track_id : m.audio.track_id;
-        lm.slot = uint16_t(lm.type << 9 | (m.is_video && m.video.metadata ? 0x100 : 0) | track);
+        // One slot per (type, track, header kind): a new header replaces the old one. Video
+        // metadata (HDR) has a slot of its own beside the configuration.
+        bool side = lm.type == msg_type::video && !lm.config;
+        lm.slot = uint16_t(lm.type << 9 | (side ? 0x100 : 0) | lm.track);
         for (LiveMsg& old : seqs_) {
             if (old.slot == lm.slot) {
                 old = lm;
@@ -466,6 +460,17 @@ bool LiveStream::cache(LiveMsg& lm, const MediaMsg& m)
 }  // namespace strom::mod
 
 namespace strom::mod {
+
+// --- the RTMP publisher ------------------------------------------------------------------------
+
+void RtmpPublisher::drop(const char* reason)
+{
+    // Ending the publish runs the close_stream hooks, which free this object.
+    Session& ss = *s;
+    NetStream& n = *ns;
+    ss.end_stream(n, true);
+    ss.conn().close_after_flush(reason);
+}
 
 // --- the RTMP player ---------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
-// One live stream of a worker: its publisher (absent while players wait for one), its
-// players (sinks of any protocol: RTMP, HTTP-FLV, WebSocket-FLV, relay pushes), and what
-// a late joiner needs (metadata, sequence headers, the current GOP), each kept once as
-// the received payload plus its framing per output format (media::Frame).
-// Owned by the LiveModule's registry; dies when it has neither publisher nor players.
+// One live stream of a worker: its source (absent while players wait for one: an RTMP
+// publisher, a pull from another worker or server, later a WebSocket publisher or a
+// playlist), its players (sinks of any protocol: RTMP, HTTP-FLV, WebSocket-FLV, relay
+// pushes), and what a late joiner needs (metadata, sequence headers, the current GOP),
+// each kept once as the received payload plus its framing per output format (media::Frame).
+// Owned by the LiveModule's registry; dies when it has neither source nor players.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/event_loop.h"
+#include "core/backoff.h"
 #include "core/module_slots.h"
 #include "core/timer.h"
 #include "media/frame.h"
@@ -22,6 +24,57 @@
 namespace strom::mod {
 
 using LiveMsg = media::Frame;
+
+class RtmpPublisher;
+
+// Who feeds a live stream, whatever its protocol: what the stream, the modules listening
+// to its events and the logs need of it. Owned by whoever made it (the publishing
+// NetStream's slot, a LivePull); it leaves the stream before it dies (a publisher through
+// LiveModule::detach, a pull through LiveStream::pull_closed).
+class LiveSource {
+public:
+    enum class Kind : uint8_t {
+        publisher,     // a client publishing here (RTMP today)
+        worker_pull,   // the stream of another worker of this server, pulled for our players
+        relay_pull,    // another server's stream (notify_relay_redirect)
+    };
+    virtual Kind kind() const = 0;
+    // The id in log lines (the connection's), 0 when it has none yet.
+    virtual uint64_t log_id() const = 0;
+    // For logs and the API: "rtmp", and the peer ("127.0.0.1:5000", "worker 1234",
+    // "rtmp://origin/live/x").
+    virtual const char* protocol() const = 0;
+    virtual const char* peer() const = 0;
+    virtual EventLoop& loop() const = 0;
+    // Stops it feeding the stream: a publisher's publish ends (it is told, where its
+    // protocol can) and its connection closes once that is written; a pull stops. The
+    // stream hears of it (detach), possibly before this returns.
+    virtual void drop(const char* reason) = 0;
+    // The RTMP publisher it is, for what only RTMP can do (record_notify statuses, the
+    // publish type "append"), or nullptr.
+    virtual RtmpPublisher* rtmp_publisher() { return nullptr; }
+
+    LiveStream* stream = nullptr;   // set by attach, cleared by detach
+
+protected:
+    ~LiveSource() = default;
+};
+
+// An RTMP publisher: a publishing NetStream of a server session (its ctx[live]).
+class RtmpPublisher final : public LiveSource {
+public:
+    RtmpPublisher(rtmp::Session& session, rtmp::NetStream& netstream) : s(&session), ns(&netstream) {}
+    Kind kind() const override { return Kind::publisher; }
+    uint64_t log_id() const override { return s->id(); }
+    const char* protocol() const override { return "rtmp"; }
+    const char* peer() const override { return s->peer(); }
+    EventLoop& loop() const override { return s->loop(); }
+    void drop(const char* reason) override;
+    RtmpPublisher* rtmp_publisher() override { return this; }
+
+    rtmp::Session* s;
+    rtmp::NetStream* ns;
+};
 
 // A player of a live stream, whatever its protocol: the stream's state for it (keyframe
 // wait, sequence headers sent, stall) and what the protocol does with frames and with the
@@ -85,15 +138,20 @@ public:
     ~LiveStream();
 
     const std::string& key() const { return key_; }
-    bool has_publisher() const { return publisher_ != nullptr; }
-    rtmp::Session* publisher() const { return publisher_; }
-    bool unused() const { return !publisher_ && live_players_ == 0 && walking_ == 0; }
+    // Fed by a source of any kind (a pull too).
+    bool has_publisher() const { return source_ != nullptr; }
+    LiveSource* source() const { return source_; }
+    // Fed by a client publishing here (not a pull).
+    bool has_local_publisher() const
+    {
+        return source_ && source_->kind() == LiveSource::Kind::publisher;
+    }
+    bool unused() const { return !source_ && live_players_ == 0 && walking_ == 0; }
     size_t player_count() const { return live_players_; }
 
-    // A local publisher (ns set) or a pull from another worker (ns null).
-    void attach_publisher(rtmp::Session& s, rtmp::NetStream* ns);
-    void attach_source(rtmp::Session& s) { attach_publisher(s, nullptr); }
-    void detach_publisher();
+    // src starts feeding the stream (LiveModule::attach), or stops (LiveModule::detach).
+    void attach_source(LiveSource& src);
+    void detach_source();
     bool pulling() const { return pull_ != nullptr; }
     void set_pull(class LivePull* p) { pull_ = p; }
     // Stops the pull (a local publisher replaces it, or nobody plays any more).
@@ -119,7 +177,8 @@ public:
     const std::string& name() const { return name_; }
     void add_player(LivePlayer* p);
     void remove_player(LivePlayer* p);
-    Rc on_media(rtmp::MediaMsg& m);
+    // One frame of the source, in its input form (source timestamps, no framing).
+    void on_frame(const LiveMsg& in);
     void set_conf(const LiveConf& c) { conf_ = &c; }
     const LiveConf& conf() const { return *conf_; }
     EventLoop* loop() const { return loop_; }
@@ -129,9 +188,13 @@ public:
     void tracks(bool* audio, bool* video) const;
     // The source is a pull from another worker of this server (whose own stream is the
     // original: it records it, counts it, ...), not a local publisher or another server.
-    bool fed_by_worker() const;
-    // The publisher's NetStream (nullptr for a pull from another worker or server).
-    rtmp::NetStream* publisher_stream() const { return publisher_ns_; }
+    bool fed_by_worker() const
+    {
+        return source_ && source_->kind() == LiveSource::Kind::worker_pull;
+    }
+    // `live off` in its application: the stream exists for its event listeners (a
+    // recorder) only: no players, no cache, not announced to other workers.
+    bool live() const { return *conf_->live; }
     // Per-stream state of other modules (a recording), reached through the module.
     ModuleSlots ctx;
 
@@ -142,7 +205,7 @@ private:
     // Runs f on every player. A send may close a player's session, which removes (and
     // frees) it: removal during the walk only clears its slot; the walk compacts after.
     template <class F> void each_player(F&& f);
-    bool cache(LiveMsg& lm, const rtmp::MediaMsg& m);
+    bool cache(LiveMsg& lm);
     void deliver(LiveMsg& lm);
     bool enqueue(LivePlayer& p, LiveMsg& lm, bool droppable);
     void send_cached_start(LivePlayer& p);
@@ -153,7 +216,6 @@ private:
     void stop_pushes();
     void fail_players(const std::string& why);
     void pull_relay_again();
-    uint64_t retry_delay() const;
 
     LiveModule& module_;
     std::string key_;
@@ -163,14 +225,16 @@ private:
     class LivePull* pull_ = nullptr;
     std::unique_ptr<RelayTarget> relay_;   // pulled again while players wait
     bool relay_ran_ = false;               // media came from relay_ at least once
-    unsigned relay_failures_ = 0;          // attempts in a row that brought nothing
+    bool relay_failing_ = false;           // the last attempt brought nothing
+    // After an attempt that brought nothing: 3 s, doubling up to 30 s (nginx-rtmp's
+    // pull_reconnect); back to the start once media came.
+    Backoff relay_backoff_{3000, 30000};
     uint64_t relay_retry_at_ = 0;          // loop time of the next attempt
     std::vector<class LivePush*> pushes_;
     Timer lookup_timer_;
     const LiveConf* conf_;
     uint32_t chunk_size_;
-    rtmp::Session* publisher_ = nullptr;
-    rtmp::NetStream* publisher_ns_ = nullptr;
+    LiveSource* source_ = nullptr;
     std::vector<LivePlayer*> players_;   // null: removed during a walk
     int walking_ = 0;
     size_t live_players_ = 0;

@@ -309,8 +309,8 @@ Rc NotifyModule::postconfiguration(Cycle& cycle)
     h.close_stream.push_back(
         rtmp::Notify<Session&, NetStream&>::bind<&NotifyModule::on_close_stream>(this));
     h.disconnect.push_back(rtmp::Notify<Session&>::bind<&NotifyModule::on_disconnect>(this));
-    record_hooks(cycle).record_done.push_back(
-        rtmp::Notify<const RecordDone&>::bind<&NotifyModule::on_record_done>(this));
+    stream_events(cycle).record_done.push_back(
+        media::Listener<const RecordDone&>::bind<&NotifyModule::on_record_done>(this));
     return Rc::ok;
 }
 

@@ -16,11 +16,7 @@
 
 namespace strom::mod {
 
-using rtmp::MediaMsg;
-using rtmp::Next;
 using rtmp::NetStream;
-using rtmp::PublishCmd;
-using rtmp::Session;
 
 RecordModule record_module;
 
@@ -188,7 +184,7 @@ std::span<const Directive> RecordModule::directives() const { return kDirectives
 
 std::unique_ptr<ConfBase> RecordModule::create_conf(ConfLevel level)
 {
-    if (level == ConfLevel::main) return std::make_unique<RecordMainConf>();
+    if (level == ConfLevel::main) return nullptr;
     return std::make_unique<RecordConf>();
 }
 
@@ -208,25 +204,18 @@ const char* RecordModule::merge(ConfBase* child, const ConfBase* parent, ConfLev
     return nullptr;
 }
 
-RecordHooks& record_hooks(const Cycle& cycle) { return cycle.main_conf<RecordMainConf>(record_module).hooks; }
-
 Rc RecordModule::postconfiguration(Cycle& cycle)
 {
-    rtmp::Hooks& h = rtmp::hooks(cycle);
-    h.publish.add<&RecordModule::on_publish>(this);
-    h.media.push_back(rtmp::MediaHandler::bind<&RecordModule::on_media>(this));
-    h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&RecordModule::on_close_stream>(this));
     StreamEvents& ev = stream_events(cycle);
     ev.published.push_back(media::Listener<LiveStream&>::bind<&RecordModule::on_stream_published>(this));
     ev.frame.push_back(
-        media::Listener<LiveStream&, const MediaMsg&>::bind<&RecordModule::on_stream_frame>(this));
+        media::Listener<LiveStream&, const media::Frame&>::bind<&RecordModule::on_stream_frame>(this));
     ev.unpublished.push_back(media::Listener<LiveStream&>::bind<&RecordModule::on_stream_unpublished>(this));
-    const RecordHooks* rh = &record_hooks(cycle);
     for (const auto& srv : rtmp::rtmp_servers(cycle)) {
         for (const auto& app : srv->apps) {
             auto& ac = app->conf<RecordConf>(*this);
-            ac.hooks = rh;
-            for (auto& r : ac.recorders) r->hooks = rh;
+            ac.events = &ev;
+            for (auto& r : ac.recorders) r->events = &ev;
         }
     }
     return Rc::ok;
@@ -239,7 +228,7 @@ namespace {
 
 // The recordings an application asks for, or nullptr when it records nothing.
 RecordStream* make_recordings(const RecordConf& ac, EventLoop& loop, uint64_t id, const std::string& app,
-                              const std::string& name, Session* s, NetStream* ns, bool append)
+                              const std::string& name, rtmp::Session* s, NetStream* ns, bool append)
 {
     RecordStream* st = nullptr;
     auto add = [&](const RecordConf& c) {
@@ -252,41 +241,29 @@ RecordStream* make_recordings(const RecordConf& ac, EventLoop& loop, uint64_t id
     return st;
 }
 
-bool live_app(const AppBlock& app) { return *app.conf<LiveConf>(live_module).live; }
-
 }  // namespace
 
-// An application without `live`: its publishers are recorded from their sessions. With
-// `live on` the stream records whatever feeds it (on_stream_published below), so a stream
-// pulled from another worker or server is recorded like a local one.
-Rc RecordModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
-{
-    Rc rc = next(s, cmd);
-    NetStream* ns = s.stream(cmd.msid);
-    if (!ns || ns->role != NetStream::Role::publishing || !s.app() || ns->ctx.raw(*this)) return rc;
-    if (live_app(*s.app())) return rc;
-    const RecordConf& ac = s.app()->conf<RecordConf>(*this);
-    ns->ctx.set(*this, make_recordings(ac, s.loop(), s.id(), s.app_name(), ns->name, &s, ns, cmd.type == "append"));
-    return rc;
-}
-
+// Whatever feeds the stream is recorded (a local publisher, a stream relayed from another
+// server), with `live on` or off; a pull from another worker is that worker's stream,
+// recorded there, once.
 void RecordModule::on_stream_published(LiveStream& st)
 {
     const LiveConf& lc = st.conf();
-    // A pull from another worker is that worker's stream: recorded there, once.
-    if (!lc.app || st.ctx.raw(*this) || !st.loop() || st.fed_by_worker()) return;
+    if (!lc.app || st.ctx.raw(*this) || !st.loop() || !st.source() || st.fed_by_worker()) return;
     const RecordConf& ac = lc.app->conf<RecordConf>(*this);
-    Session* s = st.publisher();
-    NetStream* ns = st.publisher_stream();
-    if (!ns) s = nullptr;   // a pull: its client session is ours, not a publisher to notify
-    uint64_t id = st.publisher() ? st.publisher()->id() : 0;
+    // Only an RTMP publisher hears record_notify statuses and asks to append; a pull's
+    // client session is ours, not a publisher to notify.
+    RtmpPublisher* pub = st.source()->rtmp_publisher();
+    rtmp::Session* s = pub ? pub->s : nullptr;
+    NetStream* ns = pub ? pub->ns : nullptr;
+    uint64_t id = st.source()->log_id();
     bool append = ns && ns->type == "append";
     st.ctx.set(*this, make_recordings(ac, *st.loop(), id, st.app(), st.name(), s, ns, append));
 }
 
-void RecordModule::on_stream_frame(LiveStream& st, const MediaMsg& m)
+void RecordModule::on_stream_frame(LiveStream& st, const media::Frame& f)
 {
-    if (auto* rs = st.ctx.get<RecordStream>(*this)) rs->on_media(m);
+    if (auto* rs = st.ctx.get<RecordStream>(*this)) rs->on_frame(f);
 }
 
 void RecordModule::on_stream_unpublished(LiveStream& st)
@@ -295,42 +272,19 @@ void RecordModule::on_stream_unpublished(LiveStream& st)
     st.ctx.raw(*this) = nullptr;
 }
 
-Rc RecordModule::on_media(Session&, NetStream& ns, MediaMsg& m)
+Rc RecordModule::start(LiveStream& st, std::string_view recorder)
 {
-    auto* st = ns.ctx.get<RecordStream>(*this);
-    if (st) st->on_media(m);
-    return Rc::ok;   // recording problems never end the publish
-}
-
-void RecordModule::on_close_stream(Session&, NetStream& ns)
-{
-    void*& slot = ns.ctx.raw(*this);
-    if (!slot || ns.role != NetStream::Role::publishing) return;
-    delete static_cast<RecordStream*>(slot);   // closes every file cleanly
-    slot = nullptr;
-}
-
-RecordStream* RecordModule::recordings(NetStream& ns)
-{
-    if (auto* st = ns.ctx.get<RecordStream>(*this)) return st;
-    // live on: the stream's recordings (the live module keeps the publisher's stream)
-    auto* live = ns.role == NetStream::Role::publishing ? ns.ctx.get<LiveStream>(live_module) : nullptr;
-    return live ? live->ctx.get<RecordStream>(*this) : nullptr;
-}
-
-Rc RecordModule::start(Session&, NetStream& ns, std::string_view recorder)
-{
-    RecordStream* st = recordings(ns);
-    Recorder* r = st ? st->find(recorder) : nullptr;
+    auto* rs = st.ctx.get<RecordStream>(*this);
+    Recorder* r = rs ? rs->find(recorder) : nullptr;
     if (!r) return Rc::declined;
     r->start();
     return Rc::ok;
 }
 
-Rc RecordModule::stop(Session&, NetStream& ns, std::string_view recorder)
+Rc RecordModule::stop(LiveStream& st, std::string_view recorder)
 {
-    RecordStream* st = recordings(ns);
-    Recorder* r = st ? st->find(recorder) : nullptr;
+    auto* rs = st.ctx.get<RecordStream>(*this);
+    Recorder* r = rs ? rs->find(recorder) : nullptr;
     if (!r) return Rc::declined;
     r->stop();
     return Rc::ok;
@@ -338,8 +292,8 @@ Rc RecordModule::stop(Session&, NetStream& ns, std::string_view recorder)
 
 void RecordModule::record_done(const RecordConf& rc, const RecordDone& ev, EventLoop& loop)
 {
-    if (rc.hooks) {
-        for (const auto& h : rc.hooks->record_done) h.fn(h.self, ev);
+    if (rc.events) {
+        for (const auto& l : rc.events->record_done) l(ev);
     }
     for (const auto& argv : rc.exec_done) spawn(argv, ev, loop);
 }

@@ -3,8 +3,10 @@
 // record_max_size, record_max_frames, record_interval, record_notify, recorder NAME {},
 // exec_record_done) plus record_format and record_max_queue. The application's own settings form the unnamed
 // recorder; each `recorder NAME { }` block is another, inheriting what it leaves unset.
-// Per publishing NetStream the module keeps a RecordStream (ctx[record]) with one
-// Recorder per active recorder. Recording never stops the live stream: a disk error is
+// A recorder is a sink of the stream, whatever feeds it: the module listens to the stream
+// events (StreamEvents: published, frame, unpublished, with `live on` or off) and keeps a
+// RecordStream (the stream's ctx[record]) with one Recorder per active recorder; it
+// raises record_done there. Recording never stops the live stream: a disk error is
 // logged once and that recorder stops.
 #pragma once
 
@@ -17,8 +19,8 @@
 
 #include "core/child_process.h"
 #include "core/module.h"
-#include "rtmp/hooks.h"
-#include "rtmp/session.h"
+#include "media/frame.h"
+#include "modules/live_module.h"
 
 namespace strom {
 class EventLoop;
@@ -56,29 +58,7 @@ struct RecordConf : ConfBase {
     std::string file;                      // where the recorder block is (errors)
     int line = 0;
     std::vector<std::unique_ptr<RecordConf>> recorders;   // app level: recorder {} blocks
-    const struct RecordHooks* hooks = nullptr;            // the cycle's (postconfiguration)
-};
-
-// What on_record_done handlers hear when a recording file is closed cleanly (unpublish,
-// rotation, stop, worker exit). The strings live only during the call.
-struct RecordDone {
-    uint64_t session_id = 0;
-    std::string_view app;
-    std::string_view name;       // stream name
-    std::string_view recorder;   // "" for the application's own
-    std::string_view path;
-    uint64_t bytes = 0;
-    uint32_t duration_ms = 0;
-};
-
-// The on_record_done event of a cycle (for the notify / HTTP callback modules). It belongs
-// in rtmp::Hooks beside close_stream; it lives here until it moves there.
-struct RecordHooks {
-    std::vector<rtmp::Notify<const RecordDone&>> record_done;
-};
-
-struct RecordMainConf : ConfBase {
-    RecordHooks hooks;
+    const StreamEvents* events = nullptr;                 // the cycle's (postconfiguration)
 };
 
 class RecordStream;
@@ -93,24 +73,21 @@ public:
     Rc postconfiguration(Cycle& cycle) override;
     void exit_process(Cycle& cycle) override;
 
-    Rc on_publish(rtmp::Session& s, rtmp::PublishCmd& cmd, rtmp::Next<rtmp::PublishCmd> next);
-    // Stream-level (live on): whatever feeds the stream is recorded, pulls included.
+    // The stream events: whatever feeds the stream is recorded, pulls included.
     void on_stream_published(LiveStream& st);
-    void on_stream_frame(LiveStream& st, const rtmp::MediaMsg& m);
+    void on_stream_frame(LiveStream& st, const media::Frame& f);
     void on_stream_unpublished(LiveStream& st);
-    Rc on_media(rtmp::Session& s, rtmp::NetStream& ns, rtmp::MediaMsg& m);
-    void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
 
-    // Control API (manual recorders): start or stop recorder `recorder` of a publishing
+    // Control API (manual recorders): start or stop recorder `recorder` of a published
     // stream. Rc::declined when the stream has no such recorder.
-    Rc start(rtmp::Session& s, rtmp::NetStream& ns, std::string_view recorder);
-    Rc stop(rtmp::Session& s, rtmp::NetStream& ns, std::string_view recorder);
+    Rc start(LiveStream& st, std::string_view recorder);
+    Rc stop(LiveStream& st, std::string_view recorder);
 
-    // Called by recorders when a file is closed cleanly: the event, then exec_record_done.
+    // Called by recorders when a file is closed cleanly: the stream event record_done,
+    // then exec_record_done.
     void record_done(const RecordConf& rc, const RecordDone& ev, EventLoop& loop);
 
 private:
-    RecordStream* recordings(rtmp::NetStream& ns);
     // One exec_record_done program, reaped through the loop.
     struct Exec final : ChildHandler {
         explicit Exec(EventLoop& loop) : proc(loop) {}
@@ -125,8 +102,5 @@ private:
 };
 
 extern RecordModule record_module;
-
-// The cycle's on_record_done event list (attach in postconfiguration).
-RecordHooks& record_hooks(const Cycle& cycle);
 
 }  // namespace strom::mod

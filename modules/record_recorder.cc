@@ -12,7 +12,7 @@
 
 namespace strom::mod {
 
-using rtmp::MediaMsg;
+namespace frame_type = media::frame_type;
 namespace msg_type = rtmp::msg_type;
 
 bool rotation_due(const RotationLimits& l, uint64_t size, uint64_t frames, uint32_t rel_ms)
@@ -44,27 +44,27 @@ uint32_t Recorder::rel(uint32_t ts) const
     return ts_offset_ + uint32_t(d > 0 ? d : 0);
 }
 
-void Recorder::on_media(const MediaMsg& m)
+void Recorder::on_frame(const media::Frame& f)
 {
     if (state_ != State::waiting && state_ != State::recording) return;
     uint32_t mode = *c_.mode;
     bool want_video = mode & (record_mode::video | record_mode::keyframes);
     bool want_audio = mode & record_mode::audio;
-    uint32_t ts = m.msg->timestamp;
-    if (m.is_meta) {
+    bool is_video = f.type == frame_type::video;
+    uint32_t ts = f.ts;
+    if (f.type == frame_type::data) {
         // Before the file opens it goes into the reserved header; later ones inline.
-        if (state_ == State::recording) write(m.msg->type, rel(ts), m.msg->payload.get(), false);
+        if (state_ == State::recording) write(f.type, rel(ts), f.payload.get(), false);
         return;
     }
-    if ((m.is_video && !want_video) || (m.is_audio && !want_audio)) return;
-    bool seq = m.is_video ? m.video.sequence_header : m.audio.sequence_header;
-    if (seq) {
+    if ((is_video && !want_video) || (f.type == frame_type::audio && !want_audio)) return;
+    if (f.config) {
         // A new file gets the cached one; an open file takes a codec change inline.
-        if (state_ == State::recording) write(m.msg->type, rel(ts), m.msg->payload.get(), false);
+        if (state_ == State::recording) write(f.type, rel(ts), f.payload.get(), false);
         return;
     }
-    bool key = m.is_video && m.video.keyframe;
-    if (m.is_video && !(mode & record_mode::video) && !key) return;   // keyframes only
+    bool key = is_video && f.key;
+    if (is_video && !(mode & record_mode::video) && !key) return;   // keyframes only
     bool video = want_video && st_.has_video();
     if (state_ == State::waiting) {
         if (video && !key) return;   // every file starts on a keyframe
@@ -77,8 +77,8 @@ void Recorder::on_media(const MediaMsg& m)
             if (!open_file(ts)) return;
         }
     }
-    if (!write(m.msg->type, rel(ts), m.msg->payload.get(), key)) return;
-    if (m.is_video || !video) ++frames_;
+    if (!write(f.type, rel(ts), f.payload.get(), key)) return;
+    if (is_video || !video) ++frames_;
 }
 
 bool Recorder::write(uint8_t type, uint32_t ts, const Block* payload, bool key)
@@ -289,20 +289,20 @@ void RecordStream::stop_all()
     for (auto& r : recorders_) r->stop();
 }
 
-void RecordStream::on_media(const MediaMsg& m)
+void RecordStream::on_frame(const media::Frame& f)
 {
-    if (m.is_meta) {
-        meta_.resize(m.msg->length);
-        chain_copy(m.msg->payload.get(), 0, meta_.data(), meta_.size());
+    if (f.type == frame_type::data) {
+        meta_.resize(f.len);
+        chain_copy(f.payload.get(), 0, meta_.data(), meta_.size());
         static constexpr char kVideoCodecId[] = "\x00\x0cvideocodecid";
         meta_video_ = meta_.find(std::string_view(kVideoCodecId, 14)) != std::string::npos;
-    } else if (m.is_video) {
+    } else if (f.type == frame_type::video) {
         video_seen_ = true;
-        if (m.video.sequence_header) vseq_ = m.msg->payload;
-    } else if (m.is_audio && m.audio.sequence_header) {
-        aseq_ = m.msg->payload;
+        if (f.config) vseq_ = f.payload;
+    } else if (f.type == frame_type::audio && f.config) {
+        aseq_ = f.payload;
     }
-    for (auto& r : recorders_) r->on_media(m);
+    for (auto& r : recorders_) r->on_frame(f);
 }
 
 }  // namespace strom::mod

@@ -1,9 +1,9 @@
-// The recording state of one publishing NetStream (RecordStream, kept in its ctx[record])
-// and one recorder writing it to files (Recorder). The stream caches what every new file
+// The recording state of one published stream (RecordStream, kept in the LiveStream's
+// ctx[record]) and one recorder writing it to files (Recorder). The stream caches what every new file
 // must start with (metadata, sequence headers); each recorder filters by its `record`
 // flags, opens a file on the first frame it can start on (a keyframe when there is video),
 // and rotates at the first keyframe after a size, frame or interval limit. Both die when
-// the stream stops publishing (on_close_stream), which closes every file cleanly.
+// the stream's source leaves (the unpublished event), which closes every file cleanly.
 // Files are written behind the loop (FileSink): a disk that cannot keep up fills the
 // recorder's queue (record_max_queue) and stops that recorder, never the live stream;
 // "done" (and record_done, exec_record_done) come once a closed file is all on disk.
@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "modules/flv_file_writer.h"
 #include "modules/mp4_file_writer.h"
+#include "media/frame.h"
 #include "modules/record_module.h"
 #include "rtmp/session.h"
 
@@ -43,7 +44,7 @@ public:
     void start();
     // Closes the current file cleanly (record done) and disarms.
     void stop();
-    void on_media(const rtmp::MediaMsg& m);
+    void on_frame(const media::Frame& f);
 
     const RecordConf& conf() const { return c_; }
     bool armed() const { return state_ == State::waiting || state_ == State::recording; }
@@ -95,7 +96,7 @@ public:
     ~RecordStream();
 
     void add(const RecordConf& conf);
-    void on_media(const rtmp::MediaMsg& m);
+    void on_frame(const media::Frame& f);
     Recorder* find(std::string_view recorder);
     void stop_all();
 

@@ -373,7 +373,7 @@ TEST(RecordConf, FlagsCombineAndRecordersInherit)
     EXPECT_EQ(*b.path, "/abs");
     ASSERT_EQ(b.exec_done.size(), 1u);
     EXPECT_EQ(b.exec_done[0][0], "/bin/true");
-    EXPECT_TRUE(rc.hooks && a.hooks);
+    EXPECT_TRUE(rc.events && a.events);
 }
 
 TEST(RecordConf, Mp4FormatChangesTheDefaultSuffix)
