@@ -326,6 +326,7 @@ void LiveStream::on_frame(const LiveMsg& in)
     if (!source_) return;
     last_media_ms_ = loop_->now();
     ++frames_in_;
+    bytes_in_ += in.len;
     if (live()) {
         // The stream's own copy: player timestamps, framings made on first use.
         LiveMsg lm;

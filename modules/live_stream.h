@@ -141,6 +141,8 @@ public:
     // Fed by a source of any kind (a pull too).
     bool has_publisher() const { return source_ != nullptr; }
     LiveSource* source() const { return source_; }
+    // Media payload bytes its sources have fed it (all of them, over its life).
+    uint64_t bytes_in() const { return bytes_in_; }
     // Fed by a client publishing here (not a pull).
     bool has_local_publisher() const
     {
@@ -257,6 +259,7 @@ private:
     uint64_t last_media_ms_ = 0;
     Timer idle_timer_;
     uint64_t frames_in_ = 0;
+    uint64_t bytes_in_ = 0;   // payload bytes from every source so far
 };
 
 }  // namespace strom::mod

@@ -160,7 +160,7 @@ Rc StatsModule::postconfiguration(Cycle& cycle)
     ev.unpublished.push_back(
         media::Listener<LiveStream&>::bind<&StatsModule::on_unpublished>(this));
     ev.frame.push_back(
-        media::Listener<LiveStream&, const rtmp::MediaMsg&>::bind<&StatsModule::on_frame>(this));
+        media::Listener<LiveStream&, const media::Frame&>::bind<&StatsModule::on_frame>(this));
     ev.player_started.push_back(
         media::Listener<LiveStream&, LivePlayer&>::bind<&StatsModule::on_player_started>(this));
     ev.player_stopped.push_back(
@@ -249,21 +249,23 @@ void StatsModule::fill_source(TrackedStream& t)
 {
     LiveStream& st = *t.st;
     StreamFigures& f = t.f;
-    rtmp::Session* s = st.publisher();
-    f.source = !s                      ? SourceKind::none
-               : st.publisher_stream() ? SourceKind::local
-               : st.fed_by_worker()    ? SourceKind::worker_pull
-                                       : SourceKind::relay_pull;
-    if (!s) {
+    LiveSource* src = st.source();
+    f.source = !src                                             ? SourceKind::none
+               : src->kind() == LiveSource::Kind::publisher    ? SourceKind::local
+               : src->kind() == LiveSource::Kind::worker_pull  ? SourceKind::worker_pull
+                                                               : SourceKind::relay_pull;
+    if (!src) {
         f.publisher_addr[0] = f.publisher_proto[0] = f.encoder[0] = 0;
         f.publisher_id = 0;
         f.started_ms = 0;
         return;
     }
-    set_text(f.publisher_addr, f.source == SourceKind::worker_pull ? "" : s->peer());
-    set_text(f.publisher_proto, "rtmp");
-    f.publisher_id = f.source == SourceKind::local ? s->id() : 0;
-    set_text(f.encoder, s->connect_info().flash_ver);  // onMetaData's "encoder" replaces it
+    set_text(f.publisher_addr, f.source == SourceKind::worker_pull ? "" : src->peer());
+    set_text(f.publisher_proto, src->protocol());
+    f.publisher_id = f.source == SourceKind::local ? src->log_id() : 0;
+    RtmpPublisher* rp = src->rtmp_publisher();
+    // onMetaData's "encoder" replaces it
+    set_text(f.encoder, rp ? rp->s->connect_info().flash_ver.c_str() : "");
     f.started_ms = unix_ms();
     f.bytes_in = 0;
     t.samples = 0;
@@ -284,7 +286,9 @@ void StatsModule::on_published(LiveStream& st)
 
 void StatsModule::add_publisher_client(TrackedStream& t)
 {
-    rtmp::Session* s = t.st->publisher();
+    RtmpPublisher* rp = t.st->source() ? t.st->source()->rtmp_publisher() : nullptr;
+    if (!rp) return;  // a publisher of no connection of ours
+    rtmp::Session* s = rp->s;
     auto c = std::make_unique<TrackedClient>();
     c->publisher = s;
     ClientFigures& f = c->f;
@@ -306,7 +310,8 @@ void StatsModule::add_publisher_client(TrackedStream& t)
 void StatsModule::on_unpublished(LiveStream& st)
 {
     if (pid_ == 0) return;  // not a worker: unit tests drive streams without one
-    if (rtmp::Session* s = st.publisher()) {
+    RtmpPublisher* rp = st.source() ? st.source()->rtmp_publisher() : nullptr;
+    if (rtmp::Session* s = rp ? rp->s : nullptr) {
         auto it = clients_.find(s);
         if (it != clients_.end()) {
             StatsBoard::get()->release_client(it->second->slot, pid_);
@@ -328,17 +333,24 @@ void StatsModule::on_unpublished(LiveStream& st)
     write_stream(t);
 }
 
-void StatsModule::on_frame(LiveStream& st, const rtmp::MediaMsg& m)
+void StatsModule::on_frame(LiveStream& st, const media::Frame& fr)
 {
     // Per message: this test and nothing else. Sequence headers and metadata are rare.
-    bool vseq = m.is_video && m.video.sequence_header;
-    bool aseq = m.is_audio && m.audio.sequence_header;
-    if ((!vseq && !aseq && !m.is_meta) || pid_ == 0) return;
+    bool vseq = fr.type == media::frame_type::video && fr.config;
+    bool aseq = fr.type == media::frame_type::audio && fr.config;
+    bool meta = fr.type == media::frame_type::data;
+    if ((!vseq && !aseq && !meta) || pid_ == 0) return;
     auto it = streams_.find(&st);
     if (it == streams_.end()) return;
     TrackedStream& t = *it->second;
     StreamFigures& f = t.f;
-    std::vector<uint8_t> bytes = payload_bytes(m.msg->payload.get(), m.msg->length);
+    std::vector<uint8_t> bytes = payload_bytes(fr.payload.get(), fr.len);
+    struct {
+        rtmp::VideoInfo video;
+        rtmp::AudioInfo audio;
+    } m;
+    if (vseq) m.video = rtmp::parse_video(std::span<const uint8_t>(bytes));
+    if (aseq) m.audio = rtmp::parse_audio(std::span<const uint8_t>(bytes));
     if (vseq) {
         rtmp::VideoConfig vc;
         size_t off = m.video.body_offset, n = m.video.body_size;
@@ -461,10 +473,10 @@ void StatsModule::sample_streams()
             gone.push_back(st);
             continue;
         }
-        rtmp::Session* s = st->publisher();
+        LiveSource* s = st->source();
         if (s) {
-            rtmp::NetStream* ns = st->publisher_stream();
-            t->f.bytes_in = ns ? ns->bytes : s->conn().bytes_in();
+            RtmpPublisher* rp = s->rtmp_publisher();
+            t->f.bytes_in = rp ? rp->ns->bytes : st->bytes_in();
         }
         // bitrate over the last kRateWindow samples
         if (t->samples == kRateWindow + 1) {

@@ -13,11 +13,8 @@
 
 #include "core/module.h"
 #include "core/timer.h"
+#include "media/frame.h"
 #include "modules/stats_board.h"
-
-namespace strom::rtmp {
-struct MediaMsg;
-}
 
 namespace strom::mod {
 
@@ -35,7 +32,7 @@ public:
 
     void on_published(LiveStream& st);
     void on_unpublished(LiveStream& st);
-    void on_frame(LiveStream& st, const rtmp::MediaMsg& m);
+    void on_frame(LiveStream& st, const media::Frame& fr);
     void on_player_started(LiveStream& st, LivePlayer& p);
     void on_player_stopped(LiveStream& st, LivePlayer& p);
 
