@@ -1,13 +1,13 @@
 #include "modules/live_module.h"
 
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "core/conf_block.h"
 #include "core/conf_context.h"
 #include "core/conf_node.h"
 #include "core/conf_setters.h"
 #include "core/conf_value.h"
-#include <sys/un.h>
-#include <unistd.h>
-
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/process.h"
@@ -240,7 +240,8 @@ RelayPull LiveModule::relay_pull(const AppBlock& app, const std::string& name, c
 bool LiveModule::relay_push(Session& s, const std::string& name, const RelayTarget& t, const char** err)
 {
     LiveStream* st = find(stream_key(s, name));
-    RtmpPublisher* pub = st && st->live() && st->source() ? st->source()->rtmp_publisher() : nullptr;
+    RtmpPublisher* pub =
+        st && st->live() && st->source() ? st->source()->rtmp_publisher() : nullptr;
     if (!pub || pub->s != &s) {
         *err = "the stream is not published by this session (live off?)";
         return false;
@@ -277,7 +278,8 @@ bool LiveModule::publish_taken(const Session& s, const std::string& name)
 Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
     if (admit(*s.app(), cmd.name, s.id(), s.peer())) {
-        return s.reject(cmd, Status::publish_bad_name, "Stream " + cmd.name + " is already publishing.");
+        return s.reject(cmd, Status::publish_bad_name,
+                        "Stream " + cmd.name + " is already publishing.");
     }
     Rc rc = next(s, cmd);
     NetStream* ns = s.stream(cmd.msid);
@@ -291,7 +293,8 @@ Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
     return rc;
 }
 
-const char* LiveModule::admit(const AppBlock& app, const std::string& name, uint64_t log_id, const char* peer)
+const char* LiveModule::admit(const AppBlock& app, const std::string& name, uint64_t log_id,
+                              const char* peer)
 {
     const LiveConf& lc = app.conf<LiveConf>(*this);
     std::string key = app.name + "/" + name;
@@ -300,20 +303,22 @@ const char* LiveModule::admit(const AppBlock& app, const std::string& name, uint
         LiveSource* old = st->source();
         unsigned long long old_id = old->log_id();
         if (!*lc.publisher_takeover || old_id == log_id) {
-            STROM_LOG(error, log_id, "publish \"%s\" from %s rejected: already publishing (session *%llu)",
+            STROM_LOG(error, log_id,
+                      "publish \"%s\" from %s rejected: already publishing (session *%llu)",
                       key.c_str(), peer, old_id);
             return "already publishing";
         }
-        STROM_LOG(info, log_id, "publish \"%s\" from %s takes over from session *%llu", key.c_str(), peer, old_id);
-        old->drop("publisher taken over");   // detaches it, and may free st
+        STROM_LOG(info, log_id, "publish \"%s\" from %s takes over from session *%llu", key.c_str(),
+                  peer, old_id);
+        old->drop("publisher taken over");  // detaches it, and may free st
     }
-    if (!*lc.live) return nullptr;   // a stream for its listeners only: not announced
+    if (!*lc.live) return nullptr;  // a stream for its listeners only: not announced
     // One publisher per stream in the whole server, whichever worker it landed on.
     int srv = server_index(app);
     StreamOwner other;
     if (srv >= 0 && !StreamDirectory::get()->claim(key, getpid(), uint32_t(srv), &other)) {
-        STROM_LOG(error, log_id, "publish \"%s\" from %s rejected: already publishing on worker %d", key.c_str(),
-                  peer, int(other.pid));
+        STROM_LOG(error, log_id, "publish \"%s\" from %s rejected: already publishing on worker %d",
+                  key.c_str(), peer, int(other.pid));
         return "already publishing on another worker";
     }
     return nullptr;

@@ -33,10 +33,10 @@ class LiveSource;
 // What record_done listeners hear when a recording file is closed cleanly (unpublish,
 // rotation, stop, worker exit) and is all on disk. The strings live only during the call.
 struct RecordDone {
-    uint64_t session_id = 0;     // the source's log id (0 for a pull)
+    uint64_t session_id = 0;  // the source's log id (0 for a pull)
     std::string_view app;
-    std::string_view name;       // stream name
-    std::string_view recorder;   // "" for the application's own
+    std::string_view name;      // stream name
+    std::string_view recorder;  // "" for the application's own
     std::string_view path;
     uint64_t bytes = 0;
     uint32_t duration_ms = 0;
@@ -118,7 +118,8 @@ public:
     // Then, once the protocol has accepted it, attach; detach when it ends (and unadmit
     // when the protocol refused it after admit). With `live off` the stream serves its
     // event listeners only (recording without live).
-    const char* admit(const AppBlock& app, const std::string& name, uint64_t log_id, const char* peer);
+    const char* admit(const AppBlock& app, const std::string& name, uint64_t log_id,
+                      const char* peer);
     void unadmit(const AppBlock& app, const std::string& name);
     LiveStream& attach(const AppBlock& app, const std::string& name, LiveSource& src);
     void detach(LiveSource& src);

@@ -18,7 +18,7 @@ constexpr uint32_t kCsidData = 5;
 constexpr uint32_t kCsidAudio = 6;
 constexpr uint32_t kCsidVideo = 7;
 constexpr uint8_t kTagMedia = 1;
-constexpr uint64_t kRelayAgainMs = 1000;   // after a relayed stream ended (then relay_backoff_)
+constexpr uint64_t kRelayAgainMs = 1000;  // after a relayed stream ended (then relay_backoff_)
 }  // namespace
 
 LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size)
@@ -215,7 +215,7 @@ void LiveStream::on_idle_check(Timer& t)
     if (now - st->last_media_ms_ >= limit) {
         STROM_LOG(info, st->source_->log_id(), "publisher of \"%s\" idle for %llums, dropping it",
                   st->key_.c_str(), (unsigned long long)(now - st->last_media_ms_));
-        st->source_->drop("idle publisher");   // may free st
+        st->source_->drop("idle publisher");  // may free st
         return;
     }
     st->loop_->add_timer(t, limit - (now - st->last_media_ms_));

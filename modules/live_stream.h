@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/buf.h"
 #include "core/event_loop.h"
-#include "core/backoff.h"
 #include "core/module_slots.h"
 #include "core/timer.h"
 #include "media/frame.h"
@@ -34,9 +34,9 @@ class RtmpPublisher;
 class LiveSource {
 public:
     enum class Kind : uint8_t {
-        publisher,     // a client publishing here (RTMP today)
-        worker_pull,   // the stream of another worker of this server, pulled for our players
-        relay_pull,    // another server's stream (notify_relay_redirect)
+        publisher,    // a client publishing here (RTMP today)
+        worker_pull,  // the stream of another worker of this server, pulled for our players
+        relay_pull,   // another server's stream (notify_relay_redirect)
     };
     virtual Kind kind() const = 0;
     // The id in log lines (the connection's), 0 when it has none yet.
@@ -54,7 +54,7 @@ public:
     // publish type "append"), or nullptr.
     virtual RtmpPublisher* rtmp_publisher() { return nullptr; }
 
-    LiveStream* stream = nullptr;   // set by attach, cleared by detach
+    LiveStream* stream = nullptr;  // set by attach, cleared by detach
 
 protected:
     ~LiveSource() = default;
@@ -63,7 +63,9 @@ protected:
 // An RTMP publisher: a publishing NetStream of a server session (its ctx[live]).
 class RtmpPublisher final : public LiveSource {
 public:
-    RtmpPublisher(rtmp::Session& session, rtmp::NetStream& netstream) : s(&session), ns(&netstream) {}
+    RtmpPublisher(rtmp::Session& session, rtmp::NetStream& netstream) : s(&session), ns(&netstream)
+    {
+    }
     Kind kind() const override { return Kind::publisher; }
     uint64_t log_id() const override { return s->id(); }
     const char* protocol() const override { return "rtmp"; }

@@ -209,8 +209,10 @@ Rc RecordModule::postconfiguration(Cycle& cycle)
     StreamEvents& ev = stream_events(cycle);
     ev.published.push_back(media::Listener<LiveStream&>::bind<&RecordModule::on_stream_published>(this));
     ev.frame.push_back(
-        media::Listener<LiveStream&, const media::Frame&>::bind<&RecordModule::on_stream_frame>(this));
-    ev.unpublished.push_back(media::Listener<LiveStream&>::bind<&RecordModule::on_stream_unpublished>(this));
+        media::Listener<LiveStream&, const media::Frame&>::bind<&RecordModule::on_stream_frame>(
+            this));
+    ev.unpublished.push_back(
+        media::Listener<LiveStream&>::bind<&RecordModule::on_stream_unpublished>(this));
     for (const auto& srv : rtmp::rtmp_servers(cycle)) {
         for (const auto& app : srv->apps) {
             auto& ac = app->conf<RecordConf>(*this);
@@ -227,8 +229,9 @@ void RecordModule::exit_process(Cycle&) { children_.clear(); }
 namespace {
 
 // The recordings an application asks for, or nullptr when it records nothing.
-RecordStream* make_recordings(const RecordConf& ac, EventLoop& loop, uint64_t id, const std::string& app,
-                              const std::string& name, rtmp::Session* s, NetStream* ns, bool append)
+RecordStream* make_recordings(const RecordConf& ac, EventLoop& loop, uint64_t id,
+                              const std::string& app, const std::string& name, rtmp::Session* s,
+                              NetStream* ns, bool append)
 {
     RecordStream* st = nullptr;
     auto add = [&](const RecordConf& c) {

@@ -1,8 +1,8 @@
 // The record module: what publishers send is written to disk, with nginx-rtmp's
 // directives (record, record_path, record_suffix, record_unique, record_append,
 // record_max_size, record_max_frames, record_interval, record_notify, recorder NAME {},
-// exec_record_done) plus record_format and record_max_queue. The application's own settings form the unnamed
-// recorder; each `recorder NAME { }` block is another, inheriting what it leaves unset.
+// exec_record_done) plus record_format and record_max_queue. The application's own settings form
+// the unnamed recorder; each `recorder NAME { }` block is another, inheriting what it leaves unset.
 // A recorder is a sink of the stream, whatever feeds it: the module listens to the stream
 // events (StreamEvents: published, frame, unpublished, with `live on` or off) and keeps a
 // RecordStream (the stream's ctx[record]) with one Recorder per active recorder; it

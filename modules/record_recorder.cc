@@ -64,7 +64,7 @@ void Recorder::on_frame(const media::Frame& f)
         return;
     }
     bool key = is_video && f.key;
-    if (is_video && !(mode & record_mode::video) && !key) return;   // keyframes only
+    if (is_video && !(mode & record_mode::video) && !key) return;  // keyframes only
     bool video = want_video && st_.has_video();
     if (state_ == State::waiting) {
         if (video && !key) return;   // every file starts on a keyframe

@@ -1,12 +1,12 @@
 // The recording state of one published stream (RecordStream, kept in the LiveStream's
-// ctx[record]) and one recorder writing it to files (Recorder). The stream caches what every new file
-// must start with (metadata, sequence headers); each recorder filters by its `record`
-// flags, opens a file on the first frame it can start on (a keyframe when there is video),
-// and rotates at the first keyframe after a size, frame or interval limit. Both die when
-// the stream's source leaves (the unpublished event), which closes every file cleanly.
-// Files are written behind the loop (FileSink): a disk that cannot keep up fills the
-// recorder's queue (record_max_queue) and stops that recorder, never the live stream;
-// "done" (and record_done, exec_record_done) come once a closed file is all on disk.
+// ctx[record]) and one recorder writing it to files (Recorder). The stream caches what every new
+// file must start with (metadata, sequence headers); each recorder filters by its `record` flags,
+// opens a file on the first frame it can start on (a keyframe when there is video), and rotates at
+// the first keyframe after a size, frame or interval limit. Both die when the stream's source
+// leaves (the unpublished event), which closes every file cleanly. Files are written behind the
+// loop (FileSink): a disk that cannot keep up fills the recorder's queue (record_max_queue) and
+// stops that recorder, never the live stream; "done" (and record_done, exec_record_done) come once
+// a closed file is all on disk.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "core/buf.h"
+#include "media/frame.h"
 #include "modules/flv_file_writer.h"
 #include "modules/mp4_file_writer.h"
-#include "media/frame.h"
 #include "modules/record_module.h"
 #include "rtmp/session.h"
 

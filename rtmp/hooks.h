@@ -94,7 +94,8 @@ struct Notify {
     }
 };
 
-// Media goes to every listed handler in order (live relays it, record writes it).
+// Media goes to every listed handler in order: the live module, which turns it into the
+// stream's neutral frames (features on media listen to the stream events, not here).
 // Rc::error from a handler closes the publishing session.
 struct MediaHandler {
     using Fn = Rc (*)(void* self, Session& s, NetStream& ns, MediaMsg& m);

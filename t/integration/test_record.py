@@ -127,6 +127,23 @@ class RecordTest(ServerTest):
         ok, err = decodes(files[0])
         self.assertTrue(ok, err)
 
+    def test_live_off_still_records_and_plays_nothing_live(self):
+        # Recording without live: the publish makes a stream for its recorders only.
+        s = self.server((CONF % {"rec": "record all; record_path rec;"}).replace("live on;", "live off;"))
+        os.makedirs(os.path.join(s.prefix, "rec"), exist_ok=True)
+        srv = s.start()
+        p = self.publish(srv, media=make_flv(seconds=4, gop=60))
+        wait_for(lambda: 'publish "live/test"' in srv.error_log(), 15, what="publish")
+        probe = subprocess.run(["ffprobe", "-v", "error", "-rw_timeout", "3000000", srv.url("live/test")],
+                               capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(probe.returncode, 0, "a live-off stream played live")
+        p.wait(40)
+        wait_for(lambda: " done: " in srv.error_log(), 10, what="record done")
+        files = self.files(srv)
+        self.assertEqual(len(files), 1, files)
+        self.assertEqual(ffprobe_streams(files[0]), ["aac,audio", "h264,video"])
+        self.assertLess(abs(duration(files[0]) - 4.0), 1.5, duration(files[0]))
+
     def check_rotated(self, files, min_files):
         self.assertGreaterEqual(len(files), min_files, files)
         for f in files:
