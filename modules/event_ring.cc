@@ -11,9 +11,9 @@ namespace strom::mod {
 
 EventRing* EventRing::create()
 {
-    void* p = mmap(nullptr, sizeof(EventRing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED) abort();     // at start-up only
+    void* p =
+        mmap(nullptr, sizeof(EventRing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) abort();       // at start-up only
     return static_cast<EventRing*>(p);  // zero-filled: no ids taken, every seq even
 }
 

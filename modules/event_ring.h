@@ -13,11 +13,11 @@
 namespace strom::mod {
 
 struct ActivityEvent {
-    uint64_t id;       // from 1, in the order the appends took their ids
-    int64_t time_ms;   // unix ms
-    char type[16];     // "publish", "unpublish", "play", "stop", "refused", ...
-    int32_t pid;       // the worker (or master) that wrote it
-    uint64_t client;   // connection id, 0 when there is none
+    uint64_t id;      // from 1, in the order the appends took their ids
+    int64_t time_ms;  // unix ms
+    char type[16];    // "publish", "unpublish", "play", "stop", "refused", ...
+    int32_t pid;      // the worker (or master) that wrote it
+    uint64_t client;  // connection id, 0 when there is none
     char addr[64];
     char protocol[12];
     char app[128];
@@ -46,7 +46,7 @@ public:
 
     struct Batch {
         std::vector<ActivityEvent> events;  // ids > since, ascending
-        uint64_t next = 0;  // the `since` of the next poll
+        uint64_t next = 0;                  // the `since` of the next poll
         // ids after since that the ring no longer holds, or whose writer died mid-append
         uint64_t lost = 0;
     };
