@@ -379,6 +379,20 @@ void EventsModule::refused(const media::ClientRequest& q, std::string_view why)
     (void)EventRing::get()->append(e);
 }
 
+void EventsModule::refused_connection(uint64_t id, const char* peer, const char* protocol,
+                                      std::string_view why)
+{
+    if (pid_ == 0) return;
+    ActivityEvent e = blank("refused", pid_);
+    e.client = id;
+    set_text(e.addr, peer);
+    set_text(e.protocol, protocol);
+    std::string d = "connect: ";
+    d += why;
+    set_text(e.detail, d);
+    (void)EventRing::get()->append(e);
+}
+
 void EventsModule::on_record_done(const RecordDone& ev)
 {
     if (pid_ == 0) return;

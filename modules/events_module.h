@@ -55,6 +55,9 @@ public:
 
     // Any other refusal a module decides (HTTP-FLV players): `why` is what it logged.
     void refused(const media::ClientRequest& q, std::string_view why);
+    // A connection refused before it asked for anything (connection limits).
+    void refused_connection(uint64_t id, const char* peer, const char* protocol,
+                            std::string_view why);
     // v1/events/stream: 400 on a bad Last-Event-ID, else the connection becomes a feed.
     void open_stream(http::HttpSession& s);
     void close_stream(SseClient* c);

@@ -6,6 +6,8 @@ worker each client landed on; an SSE client opened before the scenario receives 
 bad queries are refused in JSON."""
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -22,6 +24,7 @@ rtmp {
         listen 127.0.0.1:{port} reuseport;
         application live { live on; }
         application closed { live on; deny play all; }
+        application rec { live on; record all; record_path {prefix}/rec; }
     }
 }
 http {
@@ -91,7 +94,9 @@ class EventsTest(LiveTestBase):
         super().setUp()
         need("ffmpeg", "curl")
         self.media = make_flv()
-        self.srv = self.server(CONF, workers=2).start()
+        self.srv = self.server(CONF, workers=2)
+        os.makedirs(os.path.join(self.srv.prefix, "rec"), exist_ok=True)
+        self.srv.start()
 
     def events(self, since=0):
         status, body, ctype = get(self.srv.http_port, "/api/v1/events?since=%d&limit=1000" % since)
@@ -103,8 +108,10 @@ class EventsTest(LiveTestBase):
         return [e for e in self.events()["events"] if e["stream"] == name]
 
     def wait_types(self, name, types, what):
-        return wait_for(lambda: [e["type"] for e in self.of_stream(name)] == types or None,
-                        15, what=what)
+        def ready():
+            evs = self.of_stream(name)
+            return evs if [e["type"] for e in evs] == types else None
+        return wait_for(ready, 15, what=what)
 
     def test_scenario_in_order_from_both_workers_and_live_over_sse(self):
         pids = set(self.srv.workers_pids())
@@ -214,6 +221,64 @@ class EventsTest(LiveTestBase):
     def test_the_feed_closes_when_the_worker_drains(self):
         sse = SseReader(self, self.srv.http_port)
         wait_for(lambda: sse.head is not None, 5, what="the SSE answer head")
-        self.srv.signal(__import__("signal").SIGQUIT)  # graceful stop: the workers drain
+        self.srv.signal(signal.SIGQUIT)  # graceful stop: the workers drain
         sse.thread.join(10)
         self.assertFalse(sse.thread.is_alive(), "the feed stayed open while draining")
+
+    def test_record_done_and_a_reload_are_listed(self):
+        pids = set(self.srv.workers_pids())
+        pub = Proc(self, ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", self.media,
+                          "-t", "3", "-c", "copy", "-f", "flv", self.srv.url("rec/r1")])
+        self.wait_types("r1", ["publish"], "the publish event")
+        pub.wait(30)
+        done = self.wait_types("r1", ["publish", "unpublish", "record-done"], "record-done")
+        path = done[-1]["detail"]
+        self.assertTrue(path.startswith(os.path.join(self.srv.prefix, "rec")), path)
+        self.assertTrue(os.path.getsize(path) > 10000)
+        self.assertEqual((done[-1]["app"], done[-1]["worker"]), ("rec", done[0]["worker"]))
+
+        self.srv.signal(signal.SIGHUP)
+        def reloaded():
+            evs = self.events()["events"]
+            started = {e["worker"] for e in evs if e["type"] == "worker-start"
+                       and "generation 1" in e["detail"]}
+            exited = {e["worker"] for e in evs if e["type"] == "worker-exit"}
+            return len(started) == 2 and exited == pids
+        wait_for(reloaded, 20, what="the new workers' start and the old ones' exit")
+        # The new generation reads what the old one wrote: the ring outlives the workers.
+        self.assertEqual([e["type"] for e in self.of_stream("r1")],
+                         ["publish", "unpublish", "record-done"])
+
+
+class EventsLimitTest(LiveTestBase):
+    def test_a_connection_refused_by_a_limit_is_listed(self):
+        srv = self.server(LIMIT_CONF, workers=1).start()
+        first = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        self.addCleanup(first.close)
+        second = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        self.addCleanup(second.close)
+        def refused():
+            status, body, _ = get(srv.http_port, "/api/v1/events")
+            return [e for e in json.loads(body)["events"] if e["type"] == "refused"]
+        evs = wait_for(refused, 10, what="the refused connection")
+        self.assertEqual(len(evs), 1)
+        self.assertEqual(evs[0]["protocol"], "rtmp")
+        self.assertIn("connect: max_connections_per_ip 1 reached", evs[0]["detail"])
+        self.assertTrue(evs[0]["address"].startswith("127.0.0.1:"))
+
+
+LIMIT_CONF = """
+rtmp {
+    server {
+        listen 127.0.0.1:{port};
+        max_connections_per_ip 1;
+        application live { live on; }
+    }
+}
+http {
+    server {
+        listen 127.0.0.1:{http_port};
+        location /api/ { api on; }
+    }
+}
+"""

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 
+#include "modules/events_module.h"
 #include "modules/stats_board.h"
 
 using strom::mod::ActivityEvent;
@@ -132,4 +134,44 @@ TEST(EventRing, AnOverwrittenEntryIsNotReadAsItsOldId)
     EXPECT_EQ(b.lost, 1u);
     ASSERT_EQ(b.events.size(), 1u);
     EXPECT_EQ(b.events[0].id, 2u);
+}
+
+TEST(EventsAnswer, ListsSinceWithNextLastAndLost)
+{
+    EventRing* r = EventRing::create();
+    (void)r->append(event("publish", "a", 1764780312345));
+    (void)r->append(event("play", "a", 1764780312400));
+    int status = 0;
+    std::string body = strom::mod::events_answer(*r, "since=1&limit=5", &status);
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(body,
+              "{\"next\":2,\"last\":2,\"lost\":0,\"events\":[{\"id\":2,\"time\":1764780312400,"
+              "\"iso_time\":\"2025-12-03T16:45:12.400Z\",\"type\":\"play\",\"worker\":0,"
+              "\"client\":0,\"address\":\"\",\"protocol\":\"\",\"app\":\"\",\"stream\":\"a\","
+              "\"detail\":\"\"}]}\n");
+}
+
+TEST(EventsAnswer, EscapesHostileNames)
+{
+    EventRing* r = EventRing::create();
+    (void)r->append(event("publish", "cam\"<&>\n\xff"));
+    int status = 0;
+    std::string body = strom::mod::events_answer(*r, "", &status);
+    EXPECT_EQ(status, 200);
+    EXPECT_NE(body.find("\"stream\":\"cam\\\"\\u003c\\u0026\\u003e\\n\xef\xbf\xbd\""),
+              std::string::npos)
+        << body;
+    EXPECT_EQ(body.find('\n'), body.size() - 1);  // one line: safe as an SSE data: line
+}
+
+TEST(EventsAnswer, RefusesBadQueries)
+{
+    EventRing* r = EventRing::create();
+    for (const char* q : {"since=x", "since=", "limit=0", "limit=1001", "since=-1", "foo=1",
+                          "since=12345678901234567890"}) {
+        int status = 0;
+        std::string body = strom::mod::events_answer(*r, q, &status);
+        EXPECT_EQ(status, 400) << q;
+        EXPECT_EQ(body.rfind("{\"error\":", 0), 0u) << q;
+    }
 }
