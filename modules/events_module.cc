@@ -206,7 +206,11 @@ void EventsModule::open_stream(http::HttpSession& s)
     }
     clients_.push_back(p);
     // retry: the reconnection delay EventSource waits (HTML, 9.2.6).
-    if (!s.send_copy("retry: 2000\n\n")) s.end_stream("event stream not writable");
+    if (!s.send_copy("retry: 2000\n\n")) {
+        p->ended_ = true;
+        s.end_stream("event stream not writable");  // may destroy p
+        return;
+    }
     feed(*p, s.conn().loop().now());  // what happened after Last-Event-ID
 }
 
@@ -237,6 +241,7 @@ void EventsModule::feed(SseClient& c, uint64_t now)
     c.wrote_ = now;
     if (!c.s_.send_copy(out)) {
         // Its queue is full: a client that does not read loses the feed, not the worker.
+        // end_stream may destroy c: nothing of it is touched after.
         STROM_LOG(info, c.s_.id(), "api: events stream to %s: cannot queue, closing", c.s_.peer());
         c.ended_ = true;
         c.s_.end_stream("event stream client too slow");
@@ -252,8 +257,9 @@ void EventsModule::on_poll(Timer& t)
     std::vector<SseClient*> list = m->clients_;  // a close while feeding edits clients_
     for (SseClient* c : list) {
         if (w->draining) {
-            if (!c->ended_) c->s_.end_stream("worker shutting down");
-            c->ended_ = true;
+            if (c->ended_) continue;
+            c->ended_ = true;  // before: end_stream may destroy c (the session's close)
+            c->s_.end_stream("worker shutting down");
         } else {
             m->feed(*c, now);
         }

@@ -221,9 +221,13 @@ class EventsTest(LiveTestBase):
     def test_the_feed_closes_when_the_worker_drains(self):
         sse = SseReader(self, self.srv.http_port)
         wait_for(lambda: sse.head is not None, 5, what="the SSE answer head")
-        self.srv.signal(signal.SIGQUIT)  # graceful stop: the workers drain
+        old = set(self.srv.workers_pids())
+        # A reload drains the old workers; with no worker_shutdown_timeout they would wait
+        # for the feed for ever if it did not close itself.
+        self.srv.signal(signal.SIGHUP)
         sse.thread.join(10)
         self.assertFalse(sse.thread.is_alive(), "the feed stayed open while draining")
+        wait_for(lambda: not old & set(self.srv.workers_pids()), 10, what="old workers gone")
 
     def test_record_done_and_a_reload_are_listed(self):
         pids = set(self.srv.workers_pids())
