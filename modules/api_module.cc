@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "http/http_core_module.h"
+#include "modules/events_module.h"
 
 namespace strom::mod {
 
@@ -475,6 +476,10 @@ Rc ApiModule::handle(http::HttpSession& s, const AppBlock& location)
         answer_json(s, 405, error_body("only GET and HEAD"));
         return Rc::done;
     }
+    if (*c.api && rel == "v1/events/stream") {
+        events_module.open_stream(s);
+        return Rc::done;
+    }
     StatsBoard::Snapshot snap;
     if (*c.metrics) {
         if (!rel.empty()) {
@@ -488,9 +493,14 @@ Rc ApiModule::handle(http::HttpSession& s, const AppBlock& location)
                   metrics_answer(snap, *c.metrics_max_streams), "Cache-Control: no-store\r\n");
         return Rc::done;
     }
-    StatsBoard::get()->snapshot(&snap, rel == "v1/clients");
     int status = 200;
-    std::string body = api_answer(snap, rel, r.query, &status);
+    std::string body;
+    if (rel == "v1/events") {
+        body = events_answer(*EventRing::get(), r.query, &status);
+    } else {
+        StatsBoard::get()->snapshot(&snap, rel == "v1/clients");
+        body = api_answer(snap, rel, r.query, &status);
+    }
     if (status != 200) {
         STROM_LOG(info, s.id(), "api: GET %.*s from %s: %d", int(r.target.size()), r.target.data(),
                   s.peer(), status);

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "http/http_core_module.h"
 #include "http/websocket.h"
+#include "modules/events_module.h"
 #include "modules/live_module.h"
 #include "modules/live_stream.h"
 #include "modules/notify_module.h"
@@ -155,6 +156,7 @@ void FlvPlayer::on_verdict(void* arg, const NotifyModule::PlayVerdict& v)
     auto* p = static_cast<FlvPlayer*>(arg);
     p->call_ = nullptr;
     if (!v.allow) {
+        events_module.refused(p->q_, "rejected by on_play");
         p->s_.fail(403, "rejected by on_play");
         return;
     }
@@ -187,6 +189,7 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
     if (const char* why = live_module.play_refusal(*q_.app, q_.name, wait_)) {
         STROM_LOG(info, s_.id(), "%s play \"%s\" from %s: %s", proto, key_.c_str(), s_.peer(), why);
         live_module.release_if_unused(key_);
+        events_module.refused(q_, why);
         refuse(404, "stream not found", async);
         return;
     }
@@ -327,6 +330,7 @@ Rc HttpFlvModule::handle(HttpSession& s, const AppBlock& location)
     q.name = name;
     q.args = std::string(r.query);
     if (const char* why = run_stream_checks(*fc.cycle, q)) {
+        events_module.refused(q, why);
         s.respond_error(403, why);
         return Rc::done;
     }
@@ -346,6 +350,7 @@ Rc HttpFlvModule::handle(HttpSession& s, const AppBlock& location)
         return Rc::again;
     }
     if (refused) {
+        events_module.refused(q, "on_play could not be asked (notify_fail closed)");
         s.respond_error(403, "on_play could not be asked (notify_fail closed)");
         return Rc::done;
     }

@@ -1,5 +1,6 @@
 #include "modules/limit_module.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "core/conf_block.h"
@@ -8,6 +9,7 @@
 #include "core/log.h"
 #include "http/http_core_module.h"
 #include "http/http_session.h"
+#include "modules/events_module.h"
 #include "rtmp/rtmp_core_module.h"
 #include "rtmp/session.h"
 
@@ -115,6 +117,13 @@ void LimitModule::log_refusal(const LimitClient& c, IpEntry* e, const char* what
     last = c.now ? c.now : 1;
     STROM_LOG(warn, c.id, "client %s refused: %s %u reached%s", c.peer, what, limit,
               more ? " (and more refusals from this address in the last second)" : "");
+    // Rate-limited with the log line, so a flood of refused connections cannot flush the
+    // activity list.
+    char why[128];
+    snprintf(why, sizeof why, "%s %u reached%s", what, limit,
+             more ? " (and more from this address in the last second)" : "");
+    const char* proto = c.server && c.server->proto ? c.server->proto->name.c_str() : "";
+    events_module.refused_connection(c.id, c.peer, proto, why);
 }
 
 const char* LimitModule::admit(const LimitClient& c)

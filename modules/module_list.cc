@@ -5,6 +5,7 @@
 #include "http/http_core_module.h"
 #include "modules/access_module.h"
 #include "modules/api_module.h"
+#include "modules/events_module.h"
 #include "modules/http_flv_module.h"
 #include "modules/limit_module.h"
 #include "modules/live_module.h"
@@ -35,6 +36,7 @@ std::span<Module* const> strom_modules()
         &mod::play_module,
         &mod::http_flv_module,
         &mod::stats_module,
+        &mod::events_module,
         &mod::api_module,
     };
     return list;

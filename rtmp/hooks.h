@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/rc.h"
@@ -166,6 +167,10 @@ struct Hooks {
     std::vector<FileProbe> vod_exists;
     // A publishing or playing NetStream ends (closeStream, deleteStream, disconnect).
     std::vector<Notify<Session&, NetStream&>> close_stream;
+    // A publish or play was refused (whoever refused it logged why): the op ("publish" or
+    // "play"), the stream name, the onStatus code and description sent.
+    std::vector<Notify<Session&, const char*, const std::string&, const char*, std::string_view>>
+        refused;
     // The connection is going away (after every close_stream).
     std::vector<Notify<Session&>> disconnect;
 };

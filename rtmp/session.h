@@ -224,6 +224,9 @@ private:
 
     Connection* conn_;
     const ServerBlock* server_;
+    void notify_refused(const char* op, const std::string& name, Status st,
+                        std::string_view description);
+
     const Hooks* hooks_ = nullptr;
     const AppBlock* app_ = nullptr;
     Role role_;

@@ -284,12 +284,22 @@ Rc Session::publish_done(Session& s, PublishCmd& cmd)
 
 Rc Session::reject(PublishCmd& cmd, Status st, std::string_view description)
 {
+    notify_refused("publish", cmd.name, st, description);
     (void)send_status(cmd.msid, st, description);
     if (NetStream* ns = stream(cmd.msid); ns && ns->role == NetStream::Role::idle) {
         ns->name.clear();
         ns->args.clear();
     }
     return Rc::done;
+}
+
+void Session::notify_refused(const char* op, const std::string& name, Status st,
+                             std::string_view description)
+{
+    if (!hooks_ || internal_) return;  // another worker's pull: its own client was told
+    const StatusInfo& si = status_info(st);
+    std::string_view d = description.empty() ? std::string_view(si.description) : description;
+    for (const auto& h : hooks_->refused) h.fn(h.self, *this, op, name, si.code, d);
 }
 
 // --- play -------------------------------------------------------------------------------------
@@ -345,6 +355,7 @@ Rc Session::reject(PlayCmd& cmd, Status st, std::string_view description)
 {
     std::string d(description);
     if (d.empty() && st == Status::play_stream_not_found) d = "No such stream: " + cmd.name + ".";
+    notify_refused("play", cmd.name, st, d);
     (void)send_status(cmd.msid, st, d);
     if (NetStream* ns = stream(cmd.msid); ns && ns->role == NetStream::Role::idle) {
         ns->name.clear();
