@@ -283,8 +283,8 @@ Rc EventsModule::postconfiguration(Cycle& cycle)
     rtmp::hooks(cycle).refused.push_back(
         rtmp::Notify<rtmp::Session&, const char*, const std::string&, const char*,
                      std::string_view>::bind<&EventsModule::on_rtmp_refused>(this));
-    record_hooks(cycle).record_done.push_back(
-        rtmp::Notify<const RecordDone&>::bind<&EventsModule::on_record_done>(this));
+    ev.record_done.push_back(
+        media::Listener<const RecordDone&>::bind<&EventsModule::on_record_done>(this));
     return Rc::ok;
 }
 
@@ -314,12 +314,13 @@ void EventsModule::exit_process(Cycle&)
 
 void EventsModule::stream_event(const char* type, LiveStream& st)
 {
-    rtmp::Session* s = st.publisher();
-    if (pid_ == 0 || !s || !st.publisher_stream()) return;  // pulls are not clients
+    LiveSource* src = st.source();
+    // pulls from another worker or server are not clients
+    if (pid_ == 0 || !src || src->kind() != LiveSource::Kind::publisher) return;
     ActivityEvent e = blank(type, pid_);
-    e.client = s->id();
-    set_text(e.addr, s->peer());
-    set_text(e.protocol, "rtmp");
+    e.client = src->log_id();
+    set_text(e.addr, src->peer());
+    set_text(e.protocol, src->protocol());
     set_key(e, st.key());
     (void)EventRing::get()->append(e);
 }
