@@ -1,6 +1,6 @@
 // A small streaming JSON writer (RFC 8259) for answers built in one pass: objects and
 // arrays nest up to kMaxDepth, commas are placed for the caller, every string is escaped
-// (quote, backslash, control characters, U+2028/2029 and '<' '>' '&' as \uXXXX so an
+// (quote, backslash, control characters, U+2028/2029 and '<' '>' '&' as \u escapes so an
 // answer is safe inside HTML and JavaScript), invalid UTF-8 becomes U+FFFD per maximal
 // subpart (Unicode 15, 3.9), and a non-finite number becomes null. Appends to a string
 // the caller owns; no other allocation.

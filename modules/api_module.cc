@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "http/http_core_module.h"
+#include "modules/api_query.h"
 #include "modules/events_module.h"
 
 namespace strom::mod {
@@ -314,25 +315,12 @@ const char* parse_paging(std::string_view q, uint64_t* offset, uint64_t* limit)
 {
     *offset = 0;
     *limit = kDefaultLimit;
-    while (!q.empty()) {
-        size_t amp = q.find('&');
-        std::string_view part = q.substr(0, amp);
-        q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-        if (part.empty()) continue;
-        size_t eq = part.find('=');
-        std::string_view k = part.substr(0, eq);
-        std::string_view v =
-            eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    const char* why = each_query_param(q, [&](std::string_view k, std::string_view v) {
         uint64_t* dst = k == "offset" ? offset : k == "limit" ? limit : nullptr;
         if (!dst) return "unknown query parameter";
-        if (v.empty() || v.size() > 9) return "offset and limit must be numbers";
-        uint64_t n = 0;
-        for (char ch : v) {
-            if (ch < '0' || ch > '9') return "offset and limit must be numbers";
-            n = n * 10 + uint64_t(ch - '0');
-        }
-        *dst = n;
-    }
+        return parse_count(v, 9, dst) ? nullptr : "offset and limit must be numbers";
+    });
+    if (why) return why;
     if (*limit < 1 || *limit > kMaxLimit) return "limit must be 1 to 1000";
     return nullptr;
 }

@@ -13,6 +13,7 @@
 #include "http/http_session.h"
 #include "media/client_request.h"
 #include "modules/live_module.h"
+#include "modules/api_query.h"
 #include "modules/live_stream.h"
 #include "modules/record_module.h"
 #include "modules/stats_board.h"
@@ -58,33 +59,19 @@ void iso_time(int64_t ms, char (&out)[64])
 // A number of up to 19 digits; false on anything else.
 bool parse_id(std::string_view v, uint64_t* out)
 {
-    if (v.empty() || v.size() > 19) return false;
-    uint64_t n = 0;
-    for (char ch : v) {
-        if (ch < '0' || ch > '9') return false;
-        n = n * 10 + uint64_t(ch - '0');
-    }
-    *out = n;
-    return true;
+    return parse_count(v, 19, out);
 }
 
 const char* parse_query(std::string_view q, uint64_t* since, uint64_t* limit)
 {
     *since = 0;
     *limit = kDefaultLimit;
-    while (!q.empty()) {
-        size_t amp = q.find('&');
-        std::string_view part = q.substr(0, amp);
-        q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-        if (part.empty()) continue;
-        size_t eq = part.find('=');
-        std::string_view k = part.substr(0, eq);
-        std::string_view v =
-            eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+    const char* why = each_query_param(q, [&](std::string_view k, std::string_view v) {
         uint64_t* dst = k == "since" ? since : k == "limit" ? limit : nullptr;
         if (!dst) return "unknown query parameter";
-        if (!parse_id(v, dst)) return "since and limit must be numbers";
-    }
+        return parse_id(v, dst) ? nullptr : "since and limit must be numbers";
+    });
+    if (why) return why;
     if (*limit < 1 || *limit > kMaxLimit) return "limit must be 1 to 1000";
     return nullptr;
 }
