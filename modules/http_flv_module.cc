@@ -63,7 +63,7 @@ public:
                   "%s player of \"%s\" from %s closed: %s (%llu bytes, %llu dropped)",
                   ws_ ? "ws-flv" : "http-flv", key_.c_str(), s_.peer(), reason,
                   (unsigned long long)bytes, (unsigned long long)dropped);
-        live_module.remove_player(*this);
+        if (stream) stream->registry().remove_player(*this);
         notify_module.play_done(q_, s_.conn().table());
     }
 
@@ -168,7 +168,7 @@ void FlvPlayer::on_verdict(void* arg, const NotifyModule::PlayVerdict& v)
     if (v.relay) {
         const char* err = "";
         RelayPull rp =
-            live_module.relay_pull(*p->q_.app, p->q_.name, v.target, p->s_.conn().loop(), &err);
+            stream_registry(*p->q_.app).relay_pull(*p->q_.app, p->q_.name, v.target, p->s_.conn().loop(), &err);
         if (rp == RelayPull::failed) {
             STROM_LOG(warn, p->s_.id(), "notify play relay: cannot pull \"%s\" from %s: %s",
                       p->key_.c_str(), v.target.url().c_str(), err);
@@ -186,9 +186,9 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
 {
     bool async = !owned;
     const char* proto = q_.protocol;
-    if (const char* why = live_module.play_refusal(*q_.app, q_.name, wait_)) {
+    if (const char* why = stream_registry(*q_.app).play_refusal(*q_.app, q_.name, wait_)) {
         STROM_LOG(info, s_.id(), "%s play \"%s\" from %s: %s", proto, key_.c_str(), s_.peer(), why);
-        live_module.release_if_unused(key_);
+        stream_registry(*q_.app).release_if_unused(key_);
         events_module.refused(q_, why);
         refuse(404, "stream not found", async);
         return;
@@ -204,7 +204,7 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
     // The slow-player policy of the application's RTMP players: the same out-queue bounds.
     const rtmp::RtmpCoreConf& rc = rtmp::rtmp_conf(*q_.app->server);
     s_.conn().out().configure(*rc.out_queue, *rc.out_queue_bytes);
-    LiveStream* st = live_module.find(key_);
+    LiveStream* st = stream_registry(*q_.app).find(key_);
     if (!send_header(st)) {
         s_.conn().close("cannot queue the FLV header");
         return;
@@ -212,7 +212,7 @@ void FlvPlayer::begin(std::unique_ptr<FlvPlayer> owned)
     STROM_LOG(info, s_.id(), "%s play \"%s\" from %s%s", proto, key_.c_str(), s_.peer(),
               st && st->has_publisher() ? "" : ", waiting for the publisher");
     joined_ = true;
-    if (const char* why = live_module.add_player(*q_.app, q_.name, *this, s_.conn().loop())) {
+    if (const char* why = stream_registry(*q_.app).add_player(*q_.app, q_.name, *this, s_.conn().loop())) {
         s_.conn().close(why);
         return;
     }
@@ -335,7 +335,7 @@ Rc HttpFlvModule::handle(HttpSession& s, const AppBlock& location)
         return Rc::done;
     }
     if (s.head_only()) {
-        if (live_module.play_refusal(*a, name, *fc.flv_live_wait)) {
+        if (stream_registry(*a).play_refusal(*a, name, *fc.flv_live_wait)) {
             s.respond_error(404, "stream not found");
         } else {
             s.respond(200, "video/x-flv", {}, "Cache-Control: no-cache\r\n");

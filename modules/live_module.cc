@@ -82,27 +82,17 @@ const LiveConf& conf_of(const Session& s) { return s.app()->conf<LiveConf>(live_
 
 std::string stream_key(const Session& s, const std::string& name) { return s.app_name() + "/" + name; }
 
-// The index of the application's server block in the running cycle (directory entries
-// name it so a puller connects to the owner's listener for the same server); -1 outside
-// a worker.
-int server_index(const AppBlock& app)
-{
-    WorkerContext* w = current_worker();
-    if (!w) return -1;
-    const auto& servers = rtmp::rtmp_servers(*w->cycle);
-    for (size_t i = 0; i < servers.size(); ++i) {
-        if (servers[i].get() == app.server) return int(i);
-    }
-    return -1;
-}
-
 }  // namespace
 
 std::span<const Directive> LiveModule::directives() const { return kDirectives; }
 
 std::unique_ptr<ConfBase> LiveModule::create_conf(ConfLevel level)
 {
-    if (level == ConfLevel::main) return std::make_unique<LiveMainConf>();
+    if (level == ConfLevel::main) {
+        auto mc = std::make_unique<LiveMainConf>();
+        mc->registry = std::make_unique<StreamRegistry>(*this, mc->events);
+        return mc;
+    }
     return std::make_unique<LiveConf>();
 }
 
@@ -138,11 +128,13 @@ Rc LiveModule::postconfiguration(Cycle& cycle)
     h.media.push_back(rtmp::MediaHandler::bind<&LiveModule::on_media>(this));
     h.close_stream.push_back(rtmp::Notify<Session&, NetStream&>::bind<&LiveModule::on_close_stream>(this));
     const StreamEvents* ev = &stream_events(cycle);
+    StreamRegistry* reg = &stream_registry(cycle);
     for (const auto& srv : rtmp::rtmp_servers(cycle)) {
         for (const auto& app : srv->apps) {
             auto& lc = app->conf<LiveConf>(*this);
             lc.events = ev;
             lc.app = app.get();
+            lc.registry = reg;
         }
     }
     return Rc::ok;
@@ -173,195 +165,42 @@ Rc LiveModule::init_process(Cycle& cycle)
     return Rc::ok;
 }
 
-void LiveModule::exit_process(Cycle&)
+void LiveModule::exit_process(Cycle& cycle)
 {
     internal_.clear();
     for (int fd : internal_fds_) ::close(fd);
     internal_fds_.clear();
-    streams_.clear();
-}
-
-LiveStream& LiveModule::get_or_create(const AppBlock& app, const std::string& key, const LiveConf& lc)
-{
-    LiveStream* st = find(key);
-    if (!st) {
-        auto owned = std::make_unique<LiveStream>(*this, key, lc, rtmp::rtmp_conf(*app.server).chunk_size.value());
-        st = owned.get();
-        streams_.emplace(key, std::move(owned));
-    }
-    return *st;
-}
-
-void LiveModule::try_pull(LiveStream& st, EventLoop&)
-{
-    if (st.has_publisher() || st.pulling()) return;
-    StreamOwner owner;
-    if (!StreamDirectory::get()->lookup(st.key(), &owner) || owner.pid == getpid()) return;
-    const char* err = "";
-    LivePull* p = LivePull::start(st, st.app(), st.name(), owner, &err);
-    if (!p) {
-        STROM_LOG(warn, 0, "cannot pull \"%s\" from worker %d: %s", st.key().c_str(), int(owner.pid), err);
-        return;
-    }
-    st.set_pull(p);
-}
-
-RelayPull LiveModule::relay_pull(Session& s, const std::string& name, const RelayTarget& t,
-                                 const char** err)
-{
-    return relay_pull(*s.app(), name, t, s.loop(), err);
-}
-
-RelayPull LiveModule::relay_pull(const AppBlock& app, const std::string& name, const RelayTarget& t,
-                                 EventLoop& loop, const char** err)
-{
-    const LiveConf& lc = app.conf<LiveConf>(*this);
-    if (!*lc.live) {
-        *err = "live is off in this application";
-        return RelayPull::failed;
-    }
-    std::string key = app.name + "/" + name;
-    StreamOwner owner;
-    bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
-    LiveStream* st = find(key);
-    if ((st && st->has_publisher() && !st->pulling()) || elsewhere) return RelayPull::local;
-    if (st && (st->pulling() || st->relay_waiting())) return RelayPull::joined;
-    st = &get_or_create(app, key, lc);
-    LivePull* p = LivePull::start_remote(*st, t, err);
-    if (!p) {
-        release_if_unused(st);
-        return RelayPull::failed;
-    }
-    st->set_pull(p);
-    st->set_relay(t, loop);
-    return RelayPull::started;
-}
-
-bool LiveModule::relay_push(Session& s, const std::string& name, const RelayTarget& t, const char** err)
-{
-    LiveStream* st = find(stream_key(s, name));
-    RtmpPublisher* pub =
-        st && st->live() && st->source() ? st->source()->rtmp_publisher() : nullptr;
-    if (!pub || pub->s != &s) {
-        *err = "the stream is not published by this session (live off?)";
-        return false;
-    }
-    return LivePush::start(*st, t, s.id(), err) != nullptr;
-}
-
-LiveStream* LiveModule::find(const std::string& key)
-{
-    auto it = streams_.find(key);
-    return it == streams_.end() ? nullptr : it->second.get();
-}
-
-void LiveModule::release_if_unused(LiveStream* st)
-{
-    if (st && st->unused()) streams_.erase(st->key());
-}
-
-bool LiveModule::publish_taken(const Session& s, const std::string& name)
-{
-    if (!s.app()) return false;
-    const LiveConf& lc = conf_of(s);
-    if (*lc.publisher_takeover) return false;
-    std::string key = stream_key(s, name);
-    LiveStream* st = find(key);
-    if (st && st->has_local_publisher()) return true;
-    if (!*lc.live) return false;
-    StreamOwner owner;
-    return current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
+    stream_registry(cycle).clear();
 }
 
 // The RTMP publisher: admitted before the rest of the chain (a duplicate gets BadName
 // before any callback), attached once the publish is accepted.
 Rc LiveModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
 {
-    if (admit(*s.app(), cmd.name, s.id(), s.peer())) {
+    StreamRegistry& reg = stream_registry(*s.app());
+    if (reg.admit(*s.app(), cmd.name, s.id(), s.peer())) {
         return s.reject(cmd, Status::publish_bad_name,
                         "Stream " + cmd.name + " is already publishing.");
     }
     Rc rc = next(s, cmd);
     NetStream* ns = s.stream(cmd.msid);
     if (!ns || ns->role != NetStream::Role::publishing) {
-        unadmit(*s.app(), cmd.name);
+        reg.unadmit(*s.app(), cmd.name);
         return rc;
     }
     auto* pub = new RtmpPublisher(s, *ns);
     ns->ctx.set(*this, pub);
-    attach(*s.app(), cmd.name, *pub);
+    reg.attach(*s.app(), cmd.name, *pub);
     return rc;
-}
-
-const char* LiveModule::admit(const AppBlock& app, const std::string& name, uint64_t log_id,
-                              const char* peer)
-{
-    const LiveConf& lc = app.conf<LiveConf>(*this);
-    std::string key = app.name + "/" + name;
-    LiveStream* st = find(key);
-    if (st && st->has_local_publisher()) {
-        LiveSource* old = st->source();
-        unsigned long long old_id = old->log_id();
-        if (!*lc.publisher_takeover || old_id == log_id) {
-            STROM_LOG(error, log_id,
-                      "publish \"%s\" from %s rejected: already publishing (session *%llu)",
-                      key.c_str(), peer, old_id);
-            return "already publishing";
-        }
-        STROM_LOG(info, log_id, "publish \"%s\" from %s takes over from session *%llu", key.c_str(),
-                  peer, old_id);
-        old->drop("publisher taken over");  // detaches it, and may free st
-    }
-    if (!*lc.live) return nullptr;  // a stream for its listeners only: not announced
-    // One publisher per stream in the whole server, whichever worker it landed on.
-    int srv = server_index(app);
-    StreamOwner other;
-    if (srv >= 0 && !StreamDirectory::get()->claim(key, getpid(), uint32_t(srv), &other)) {
-        STROM_LOG(error, log_id, "publish \"%s\" from %s rejected: already publishing on worker %d",
-                  key.c_str(), peer, int(other.pid));
-        return "already publishing on another worker";
-    }
-    return nullptr;
-}
-
-void LiveModule::unadmit(const AppBlock& app, const std::string& name)
-{
-    if (*app.conf<LiveConf>(*this).live && server_index(app) >= 0) {
-        StreamDirectory::get()->release(app.name + "/" + name, getpid());
-    }
-}
-
-LiveStream& LiveModule::attach(const AppBlock& app, const std::string& name, LiveSource& src)
-{
-    const LiveConf& lc = app.conf<LiveConf>(*this);
-    LiveStream& st = get_or_create(app, app.name + "/" + name, lc);
-    if (st.pulling()) {
-        // A relay pull from another server (notify_relay_redirect) gives way to a local
-        // publisher; a pull from another worker cannot be here while the directory names
-        // this worker as the owner.
-        STROM_LOG(info, src.log_id(), "publish \"%s\" replaces a pull", st.key().c_str());
-        st.drop_pull();
-    }
-    st.set_conf(lc);
-    st.attach_source(src);
-    return st;
-}
-
-void LiveModule::detach(LiveSource& src)
-{
-    LiveStream* st = src.stream;
-    if (!st) return;
-    st->detach_source();
-    if (st->live()) StreamDirectory::get()->release(st->key(), getpid());
-    release_if_unused(st);
 }
 
 Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
 {
     const LiveConf& lc = conf_of(s);
     if (!*lc.live) return next(s, cmd);
+    StreamRegistry& reg = *lc.registry;
     std::string key = stream_key(s, cmd.name);
-    LiveStream* st = find(key);
+    LiveStream* st = reg.find(key);
     StreamOwner owner;
     bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
     bool fed = st && (st->has_publisher() || st->pulling());   // a relay pull is coming
@@ -383,7 +222,7 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     }
     NetStream* ns = s.stream(cmd.msid);
     if (!ns) return s.reject(cmd, Status::play_failed);
-    st = &get_or_create(s, key, lc);
+    st = &reg.get_or_create(*s.app(), key, lc);
     auto* p = new RtmpPlayer;
     p->s = &s;
     p->ns = ns;
@@ -401,47 +240,10 @@ Rc LiveModule::on_play(Session& s, PlayCmd& cmd, Next<PlayCmd> next)
     if (s.conn().closing()) return Rc::done;   // on_close_stream has freed the player
     st->add_player(p);
     if (!st->has_publisher() && current_worker()) {
-        try_pull(*st, s.loop());        // published on another worker?
+        reg.try_pull(*st, s.loop());        // published on another worker?
         if (!st->pulling()) st->arm_lookup(s.loop());   // or later
     }
     return Rc::done;
-}
-
-const char* LiveModule::play_refusal(const AppBlock& app, const std::string& name, bool wait)
-{
-    const LiveConf& lc = app.conf<LiveConf>(*this);
-    if (!*lc.live) return "live is off in this application";
-    std::string key = app.name + "/" + name;
-    LiveStream* st = find(key);
-    StreamOwner owner;
-    bool elsewhere = current_worker() && StreamDirectory::get()->lookup(key, &owner) && owner.pid != getpid();
-    bool fed = st && (st->has_publisher() || st->pulling() || st->relay_waiting());
-    if (!fed && !elsewhere && !(wait && *lc.idle_streams)) return "not published";
-    return nullptr;
-}
-
-const char* LiveModule::add_player(const AppBlock& app, const std::string& name, LivePlayer& p,
-                                   EventLoop& loop)
-{
-    const LiveConf& lc = app.conf<LiveConf>(*this);
-    if (!*lc.live) return "live is off in this application";
-    std::string key = app.name + "/" + name;
-    LiveStream* st = &get_or_create(app, key, lc);
-    st->add_player(&p);
-    if (!st->has_publisher() && current_worker()) {
-        try_pull(*st, loop);
-        if (!st->pulling()) st->arm_lookup(loop);
-    }
-    return nullptr;
-}
-
-void LiveModule::remove_player(LivePlayer& p)
-{
-    LiveStream* st = p.stream;
-    if (!st) return;
-    st->remove_player(&p);
-    p.stream = nullptr;
-    release_if_unused(st);
 }
 
 // The RTMP adaptor of the stream's input: a publisher's message as a neutral frame.
@@ -459,14 +261,14 @@ void LiveModule::on_close_stream(Session&, NetStream& ns)
     if (!slot) return;
     if (ns.role == NetStream::Role::publishing) {
         auto* pub = static_cast<RtmpPublisher*>(slot);
-        detach(*pub);
+        if (pub->stream) pub->stream->registry().detach(*pub);
         delete pub;
     } else if (ns.role == NetStream::Role::playing) {
         auto* p = static_cast<RtmpPlayer*>(slot);
         LiveStream* st = p->stream;
         st->remove_player(p);
         delete p;
-        release_if_unused(st);
+        st->registry().release_if_unused(st);
     }
     slot = nullptr;
 }

@@ -20,6 +20,7 @@
 #include "media/frame.h"
 #include "media/listeners.h"
 #include "modules/merge_flusher.h"
+#include "modules/stream_registry.h"
 #include "rtmp/command.h"
 #include "rtmp/hooks.h"
 #include "rtmp/session.h"
@@ -60,8 +61,11 @@ struct StreamEvents {
     std::vector<media::Listener<const RecordDone&>> record_done;
 };
 
+// The cycle's: its stream events and the registry of its streams (dies with the cycle,
+// the registry first).
 struct LiveMainConf : ConfBase {
     StreamEvents events;
+    std::unique_ptr<StreamRegistry> registry;
 };
 
 struct LiveConf : ConfBase {
@@ -82,14 +86,8 @@ struct LiveConf : ConfBase {
     std::optional<uint64_t> play_timeout;          // ms a lagging player may stay stalled
     const StreamEvents* events = nullptr;          // the cycle's (set after parsing)
     const AppBlock* app = nullptr;                 // the block this conf belongs to
+    StreamRegistry* registry = nullptr;            // the cycle's (set after parsing)
 };
-
-class LiveStream;
-class LivePlayer;
-struct RelayTarget;
-
-// What relay_pull did for a play (notify_relay_redirect).
-enum class RelayPull : uint8_t { started, joined, local, failed };
 
 class LiveModule final : public Module {
 public:
@@ -106,67 +104,7 @@ public:
     Rc on_media(rtmp::Session& s, rtmp::NetStream& ns, rtmp::MediaMsg& m);
     void on_close_stream(rtmp::Session& s, rtmp::NetStream& ns);
 
-    // True when a publish of `name` by s would be refused as a duplicate (the stream
-    // has a publisher on this or another worker and takeover is off). Modules earlier in
-    // the chain (notify) use it so a refused duplicate causes no callback.
-    bool publish_taken(const rtmp::Session& s, const std::string& name);
-
-    // A source of any protocol feeding `name` of the rtmp application `app`. First
-    // admit: nullptr when it may (a local publisher it takes over from under
-    // publisher_takeover has been dropped; with `live on` the stream directory names this
-    // worker as its owner), else why not (logged here, with the source's log id and peer).
-    // Then, once the protocol has accepted it, attach; detach when it ends (and unadmit
-    // when the protocol refused it after admit). With `live off` the stream serves its
-    // event listeners only (recording without live).
-    const char* admit(const AppBlock& app, const std::string& name, uint64_t log_id,
-                      const char* peer);
-    void unadmit(const AppBlock& app, const std::string& name);
-    LiveStream& attach(const AppBlock& app, const std::string& name, LiveSource& src);
-    void detach(LiveSource& src);
-
-    // This worker's streams ("app/name"), for stats and the cross-worker relay.
-    LiveStream* find(const std::string& key);
-    size_t stream_count() const { return streams_.size(); }
-    void release_if_unused(LiveStream* st);
-    // Starts pulling st from the worker that has its publisher, if another one has.
-    void try_pull(LiveStream& st, EventLoop& loop);
-
-    // notify_relay_redirect, before the play of `name` by s goes on: the stream's local
-    // players are fed from the server `t` (one pull per stream, shared). Nothing to start
-    // when the stream has a publisher (here or on another worker) or already a pull.
-    // The caller offers the stream to release_if_unused(key) once the play is decided.
-    RelayPull relay_pull(rtmp::Session& s, const std::string& name, const RelayTarget& t,
-                         const char** err);
-    // The same for a player of another protocol of the rtmp application `app`.
-    RelayPull relay_pull(const AppBlock& app, const std::string& name, const RelayTarget& t,
-                         EventLoop& loop, const char** err);
-    // notify_relay_redirect, after the publish of `name` by s was accepted: the stream
-    // is also pushed to `t` for as long as that publisher publishes.
-    bool relay_push(rtmp::Session& s, const std::string& name, const RelayTarget& t,
-                    const char** err);
-    void release_if_unused(const std::string& key) { release_if_unused(find(key)); }
-    MergeFlusher& merge_flusher() { return merge_flusher_; }
-
-    // Why a player of another protocol (HTTP-FLV, WebSocket-FLV) may not join `name` of
-    // the rtmp application `app` now (live off; not published on any worker, unless
-    // `wait` and the application keeps idle streams), or nullptr.
-    const char* play_refusal(const AppBlock& app, const std::string& name, bool wait);
-    // It joins (after play_refusal said nothing): at once when published here, pulled from
-    // the worker that has it, or waiting for its publisher. nullptr, or why not.
-    const char* add_player(const AppBlock& app, const std::string& name, LivePlayer& p,
-                           EventLoop& loop);
-    // It leaves (and the stream goes when nothing else holds it).
-    void remove_player(LivePlayer& p);
-
 private:
-    LiveStream& get_or_create(const AppBlock& app, const std::string& key, const LiveConf& lc);
-    LiveStream& get_or_create(rtmp::Session& s, const std::string& key, const LiveConf& lc)
-    {
-        return get_or_create(*s.app(), key, lc);
-    }
-
-    std::unordered_map<std::string, std::unique_ptr<LiveStream>> streams_;
-    MergeFlusher merge_flusher_;   // send_merge: one timer per interval for all players
     std::vector<std::unique_ptr<Listener>> internal_;   // other workers pull here
     std::vector<int> internal_fds_;
 };
@@ -174,5 +112,14 @@ private:
 extern LiveModule live_module;
 
 inline StreamEvents& stream_events(const Cycle& c) { return c.main_conf<LiveMainConf>(live_module).events; }
+// The streams of the cycle c, or of the cycle the rtmp application `app` belongs to.
+inline StreamRegistry& stream_registry(const Cycle& c)
+{
+    return *c.main_conf<LiveMainConf>(live_module).registry;
+}
+inline StreamRegistry& stream_registry(const AppBlock& app)
+{
+    return *app.conf<LiveConf>(live_module).registry;
+}
 
 }  // namespace strom::mod

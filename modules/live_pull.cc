@@ -187,7 +187,7 @@ void LivePull::ended(const char* reason)
                    st_->key().c_str(), source_.c_str(), reason);
     }
     LiveStream* st = st_;
-    if (st->pull_closed(this)) st->module().release_if_unused(st);
+    if (st->pull_closed(this)) st->registry().release_if_unused(st);
     s_ = nullptr;
 }
 

@@ -21,8 +21,8 @@ constexpr uint8_t kTagMedia = 1;
 constexpr uint64_t kRelayAgainMs = 1000;  // after a relayed stream ended (then relay_backoff_)
 }  // namespace
 
-LiveStream::LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size)
-    : module_(m), key_(std::move(key)), conf_(&conf), chunk_size_(chunk_size)
+LiveStream::LiveStream(StreamRegistry& r, std::string key, const LiveConf& conf, uint32_t chunk_size)
+    : registry_(r), key_(std::move(key)), conf_(&conf), chunk_size_(chunk_size)
 {
     idle_timer_.fn = &LiveStream::on_idle_check;
     idle_timer_.arg = this;
@@ -57,7 +57,7 @@ void LiveStream::on_lookup(Timer& t)
 {
     auto* st = static_cast<LiveStream*>(t.arg);
     if (st->source_ || st->pull_ || st->live_players_ == 0) return;
-    st->module_.try_pull(*st, *st->loop_);
+    st->registry_.try_pull(*st, *st->loop_);
     if (!st->source_ && !st->pull_ && st->relay_ && st->loop_->now() >= st->relay_retry_at_) {
         st->pull_relay_again();
     }
@@ -238,7 +238,7 @@ void LiveStream::add_player(LivePlayer* p)
 
 void LiveStream::remove_player(LivePlayer* p)
 {
-    module_.merge_flusher().cancel(*p);
+    registry_.merge_flusher().cancel(*p);
     for (size_t i = 0; i < players_.size(); ++i) {
         if (players_[i] != p) continue;
         --live_players_;
@@ -303,7 +303,7 @@ void LiveStream::flush(LivePlayer& p)
     if (merge == 0) {
         p.conn().flush_soon();
     } else {
-        module_.merge_flusher().later(p, merge, p.conn().loop());
+        registry_.merge_flusher().later(p, merge, p.conn().loop());
     }
 }
 

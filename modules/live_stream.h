@@ -3,7 +3,7 @@
 // playlist), its players (sinks of any protocol: RTMP, HTTP-FLV, WebSocket-FLV, relay
 // pushes), and what a late joiner needs (metadata, sequence headers, the current GOP),
 // each kept once as the received payload plus its framing per output format (media::Frame).
-// Owned by the LiveModule's registry; dies when it has neither source nor players.
+// Owned by its cycle's StreamRegistry; dies when it has neither source nor players.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include "core/timer.h"
 #include "media/frame.h"
 #include "modules/live_module.h"
+#include "modules/stream_registry.h"
 #include "modules/relay_target.h"
 #include "rtmp/session.h"
 
@@ -30,7 +31,7 @@ class RtmpPublisher;
 // Who feeds a live stream, whatever its protocol: what the stream, the modules listening
 // to its events and the logs need of it. Owned by whoever made it (the publishing
 // NetStream's slot, a LivePull); it leaves the stream before it dies (a publisher through
-// LiveModule::detach, a pull through LiveStream::pull_closed).
+// StreamRegistry::detach, a pull through LiveStream::pull_closed).
 class LiveSource {
 public:
     enum class Kind : uint8_t {
@@ -136,7 +137,7 @@ public:
 
 class LiveStream {
 public:
-    LiveStream(LiveModule& m, std::string key, const LiveConf& conf, uint32_t chunk_size);
+    LiveStream(StreamRegistry& r, std::string key, const LiveConf& conf, uint32_t chunk_size);
     ~LiveStream();
 
     const std::string& key() const { return key_; }
@@ -153,7 +154,7 @@ public:
     bool unused() const { return !source_ && live_players_ == 0 && walking_ == 0; }
     size_t player_count() const { return live_players_; }
 
-    // src starts feeding the stream (LiveModule::attach), or stops (LiveModule::detach).
+    // src starts feeding the stream (StreamRegistry::attach), or stops (StreamRegistry::detach).
     void attach_source(LiveSource& src);
     void detach_source();
     bool pulling() const { return pull_ != nullptr; }
@@ -168,7 +169,7 @@ public:
     void add_push(class LivePush* p) { pushes_.push_back(p); }
     void push_closed(class LivePush* p);
     size_t push_count() const { return pushes_.size(); }
-    LiveModule& module() { return module_; }
+    StreamRegistry& registry() { return registry_; }
     // Players wait for a publisher that may appear on another worker: look again later.
     void arm_lookup(EventLoop& loop);
     // The other server this stream is relayed from (notify_relay_redirect). Once a pull
@@ -221,7 +222,7 @@ private:
     void fail_players(const std::string& why);
     void pull_relay_again();
 
-    LiveModule& module_;
+    StreamRegistry& registry_;
     std::string key_;
     std::string app_;
     std::string name_;

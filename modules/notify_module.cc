@@ -325,7 +325,7 @@ Rc relay_stream(Session& s, PlayCmd& cmd, Next<PlayCmd> next, const RelayTarget&
     std::string key = s.app_name() + "/" + cmd.name;
     std::string url = t.url();
     const char* err = "";
-    switch (live_module.relay_pull(s, cmd.name, t, &err)) {
+    switch (stream_registry(*s.app()).relay_pull(s, cmd.name, t, &err)) {
         case RelayPull::started:
             STROM_LOG(info, s.id(), "notify play relay: pulling \"%s\" from %s", key.c_str(),
                       url.c_str());
@@ -348,7 +348,7 @@ Rc relay_stream(Session& s, PlayCmd& cmd, Next<PlayCmd> next, const RelayTarget&
             return rc;
     }
     Rc rc = next(s, cmd);
-    live_module.release_if_unused(key);  // a play refused after all leaves no idle pull
+    stream_registry(*s.app()).release_if_unused(key);  // a play refused after all leaves no idle pull
     return rc;
 }
 
@@ -361,7 +361,7 @@ Rc relay_stream(Session& s, PublishCmd& cmd, Next<PublishCmd> next, const RelayT
     std::string key = s.app_name() + "/" + cmd.name;
     std::string url = t.url();
     const char* err = "";
-    if (live_module.relay_push(s, cmd.name, t, &err)) {
+    if (stream_registry(*s.app()).relay_push(s, cmd.name, t, &err)) {
         STROM_LOG(info, s.id(), "notify publish relay: pushing \"%s\" to %s", key.c_str(),
                   url.c_str());
     } else {
@@ -546,7 +546,8 @@ Rc NotifyModule::on_publish(Session& s, PublishCmd& cmd, Next<PublishCmd> next)
     }
     // A duplicate the live module will refuse gets no on_publish (and so no
     // on_publish_done): only accepted publishes are announced (issue 6, item 6).
-    if (!url_on(c->on_publish) || live_module.publish_taken(s, cmd.name)) {
+    if (!url_on(c->on_publish) ||
+        (s.app() && stream_registry(*s.app()).publish_taken(s, cmd.name))) {
         Rc rc = next(s, cmd);
         if (!s.conn().closing() && url_on(c->on_update)) arm_update(s, *c);
         return rc;

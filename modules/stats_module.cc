@@ -215,6 +215,7 @@ StatsModule::TrackedStream& StatsModule::track(LiveStream& st)
     auto t = std::make_unique<TrackedStream>();
     t->st = &st;
     t->key = st.key();
+    t->registry = &st.registry();
     t->f.pid = pid_;
     size_t n = t->key.size() < StreamFigures::kKeyMax ? t->key.size() : StreamFigures::kKeyMax;
     memcpy(t->f.key, t->key.data(), n);
@@ -469,7 +470,7 @@ void StatsModule::sample_streams()
     std::vector<LiveStream*> gone;
     for (auto& [st, t] : streams_) {
         // A stream the live module no longer has (released without an event we saw).
-        if (live_module.find(t->key) != st) {
+        if (t->registry->find(t->key) != st) {
             gone.push_back(st);
             continue;
         }

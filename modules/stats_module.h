@@ -19,6 +19,7 @@
 namespace strom::mod {
 
 class LiveStream;
+class StreamRegistry;
 class LivePlayer;
 
 class StatsModule final : public Module {
@@ -43,6 +44,7 @@ private:
     struct TrackedStream {
         LiveStream* st = nullptr;
         std::string key;
+        StreamRegistry* registry = nullptr;  // the stream's (its cycle's)
         int slot = -1;
         StreamFigures f{};
         uint64_t hist[kRateWindow + 1] = {};  // bytes_in, one sample a second

@@ -212,7 +212,7 @@ void run(const uint8_t* data, size_t size)
 
     CHECK(w.table->active() == 0);
     CHECK(w.loop.pool().outstanding() == 0);
-    CHECK(mod::live_module.stream_count() == 0);
+    CHECK(mod::stream_registry(*w.cycle).stream_count() == 0);
 }
 
 }  // namespace

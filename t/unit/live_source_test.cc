@@ -37,7 +37,7 @@ public:
     void drop(const char* reason) override
     {
         dropped = reason;
-        mod::live_module.detach(*this);
+        if (stream) stream->registry().detach(*this);
     }
 
     // One frame, its payload copied into pool blocks as a protocol reader would.
@@ -155,7 +155,7 @@ protected:
         srv_->shutdown();
         EXPECT_EQ(srv_->outstanding(), 0u)
             << "pool blocks still referenced after every connection closed";
-        EXPECT_EQ(mod::live_module.stream_count(), 0u)
+        EXPECT_EQ(mod::stream_registry(srv_->cycle()).stream_count(), 0u)
             << "a live stream outlived its source and sinks";
         std::string cmd = "rm -rf '" + dir_ + "'";
         EXPECT_EQ(system(cmd.c_str()), 0);
@@ -170,11 +170,11 @@ protected:
     // Admits and attaches src as `name` of `app`.
     bool start(FakeSource& src, std::string_view a, const std::string& name)
     {
-        if (const char* why = mod::live_module.admit(app(a), name, src.log_id(), src.peer())) {
+        if (const char* why = mod::stream_registry(srv_->cycle()).admit(app(a), name, src.log_id(), src.peer())) {
             ADD_FAILURE() << "admit refused: " << why;
             return false;
         }
-        mod::live_module.attach(app(a), name, src);
+        mod::stream_registry(srv_->cycle()).attach(app(a), name, src);
         return src.stream != nullptr;
     }
     rtmp::Session* player(RtmpTestPeer& p, uint32_t* msid, std::string_view name,
@@ -222,7 +222,7 @@ TEST_F(LiveSource, FramesOfANonRtmpSourceReachAnRtmpPlayerWithHeadersFirst)
     EXPECT_EQ(media[5]->frame_no(), 4u);
 
     // The source leaves: the player hears the end of the stream and stays (it waits).
-    mod::live_module.detach(src);
+    mod::stream_registry(srv_->cycle()).detach(src);
     EXPECT_EQ(src.stream, nullptr);
     EXPECT_TRUE(srv_->run_until([&] {
         for (const PeerMsg& m : pl.msgs()) {
@@ -240,7 +240,7 @@ TEST_F(LiveSource, ASinkOfAnotherProtocolAndTheStreamEventsHearTheSource)
     rtmp::Session* s = srv_->open(conn_peer, &msid);
     ASSERT_TRUE(s);
     FakeSink sink(s->conn());
-    ASSERT_EQ(mod::live_module.add_player(app("live"), "ev", sink, srv_->loop()), nullptr);
+    ASSERT_EQ(mod::stream_registry(srv_->cycle()).add_player(app("live"), "ev", sink, srv_->loop()), nullptr);
     ASSERT_TRUE(sink.stream);
     EXPECT_FALSE(sink.stream->has_publisher());  // waits for a source
 
@@ -259,11 +259,11 @@ TEST_F(LiveSource, ASinkOfAnotherProtocolAndTheStreamEventsHearTheSource)
     EXPECT_EQ(events_.frames, (std::vector<uint32_t>{500, 500, 500, 540}));
     EXPECT_EQ(events_.log, (std::vector<std::string>{"published live/ev"}));
 
-    mod::live_module.detach(src);
+    mod::stream_registry(srv_->cycle()).detach(src);
     EXPECT_EQ(sink.ends, 1);
     EXPECT_EQ(events_.log, (std::vector<std::string>{"published live/ev", "unpublished live/ev"}));
-    mod::live_module.remove_player(sink);
-    EXPECT_EQ(mod::live_module.stream_count(), 0u);
+    mod::stream_registry(srv_->cycle()).remove_player(sink);
+    EXPECT_EQ(mod::stream_registry(srv_->cycle()).stream_count(), 0u);
 }
 
 TEST_F(LiveSource, ASecondSourceIsRefusedAndTakeoverDropsTheFirst)
@@ -271,9 +271,9 @@ TEST_F(LiveSource, ASecondSourceIsRefusedAndTakeoverDropsTheFirst)
     FakeSource first(srv_->loop(), 901);
     FakeSource second(srv_->loop(), 902);
     ASSERT_TRUE(start(first, "live", "one"));
-    EXPECT_NE(mod::live_module.admit(app("live"), "one", second.log_id(), second.peer()), nullptr);
+    EXPECT_NE(mod::stream_registry(srv_->cycle()).admit(app("live"), "one", second.log_id(), second.peer()), nullptr);
     EXPECT_EQ(first.dropped, "");
-    mod::live_module.detach(first);
+    mod::stream_registry(srv_->cycle()).detach(first);
 
     ASSERT_TRUE(start(first, "takeover", "two"));
     ASSERT_TRUE(start(second, "takeover", "two"));
@@ -282,9 +282,9 @@ TEST_F(LiveSource, ASecondSourceIsRefusedAndTakeoverDropsTheFirst)
     ASSERT_TRUE(second.stream);
     EXPECT_EQ(second.stream->source(), &second);
     // The same source again is never a takeover.
-    EXPECT_NE(mod::live_module.admit(app("takeover"), "two", second.log_id(), second.peer()),
+    EXPECT_NE(mod::stream_registry(srv_->cycle()).admit(app("takeover"), "two", second.log_id(), second.peer()),
               nullptr);
-    mod::live_module.detach(second);
+    mod::stream_registry(srv_->cycle()).detach(second);
 }
 
 TEST_F(LiveSource, TheRecorderIsASinkOfAnySource)
@@ -296,7 +296,7 @@ TEST_F(LiveSource, TheRecorderIsASinkOfAnySource)
         src.send(msg_type::video, i * 40, avc_frame(i % 5 == 0, i), i % 5 == 0);
         src.send(msg_type::audio, i * 40 + 5, aac_frame(i));
     }
-    mod::live_module.detach(src);
+    mod::stream_registry(srv_->cycle()).detach(src);
     ASSERT_TRUE(srv_->run_until([&] { return !events_.done.empty(); }, 3000)) << "no record_done";
     ASSERT_EQ(events_.done.size(), 1u);
     EXPECT_EQ(events_.done_ids[0], 903u);
@@ -312,12 +312,12 @@ TEST_F(LiveSource, LiveOffRecordsAndAdmitsNoPlayers)
     uint32_t pm = 0;
     ASSERT_TRUE(srv_->open(pub, &pm, "norelay"));
     ASSERT_EQ(srv_->publish(pub, pm, "solo"), "NetStream.Publish.Start");
-    EXPECT_EQ(mod::live_module.stream_count(), 1u);
-    mod::LiveStream* st = mod::live_module.find("norelay/solo");
+    EXPECT_EQ(mod::stream_registry(srv_->cycle()).stream_count(), 1u);
+    mod::LiveStream* st = mod::stream_registry(srv_->cycle()).find("norelay/solo");
     ASSERT_TRUE(st);
     EXPECT_FALSE(st->live());
     EXPECT_EQ(events_.log, (std::vector<std::string>{"published norelay/solo"}));
-    EXPECT_NE(mod::live_module.play_refusal(app("norelay"), "solo", true), nullptr);
+    EXPECT_NE(mod::stream_registry(srv_->cycle()).play_refusal(app("norelay"), "solo", true), nullptr);
 
     pub.video(pm, 0, avc_sequence_header());
     pub.audio(pm, 0, aac_sequence_header());
@@ -335,7 +335,49 @@ TEST_F(LiveSource, LiveOffRecordsAndAdmitsNoPlayers)
     ASSERT_TRUE(srv_->run_until([&] { return !events_.done.empty(); }, 3000)) << "no record_done";
     EXPECT_EQ(events_.done[0], dir_ + "/solo.flv");
     EXPECT_GT(file_size(dir_ + "/solo.flv"), 20 * 30);
-    EXPECT_EQ(mod::live_module.stream_count(), 0u);
+    EXPECT_EQ(mod::stream_registry(srv_->cycle()).stream_count(), 0u);
+}
+
+TEST_F(LiveSource, EachCycleHasItsOwnRegistry)
+{
+    // A second cycle from the same configuration (as a reload loads one): its streams are
+    // its own, and the lookup an HTTP-FLV or notify call makes (through the application
+    // of its own cycle) reaches its own cycle's registry.
+    TestServer other(conf_text(dir_));
+    ASSERT_TRUE(other.ok()) << other.error();
+    mod::StreamRegistry& mine = mod::stream_registry(srv_->cycle());
+    mod::StreamRegistry& theirs = mod::stream_registry(other.cycle());
+    ASSERT_NE(&mine, &theirs);
+    const AppBlock* other_live = rtmp::rtmp_servers(other.cycle())[0]->find_app("live");
+    ASSERT_TRUE(other_live);
+    EXPECT_EQ(&mod::stream_registry(app("live")), &mine);
+    EXPECT_EQ(&mod::stream_registry(*other_live), &theirs);
+
+    FakeSource src(srv_->loop(), 910);
+    ASSERT_TRUE(start(src, "live", "cam"));
+    EXPECT_EQ(&src.stream->registry(), &mine);
+    EXPECT_EQ(mine.find("live/cam"), src.stream);
+    EXPECT_EQ(theirs.find("live/cam"), nullptr);
+    EXPECT_EQ(theirs.stream_count(), 0u);
+    // What an HTTP-FLV play asks: published in its own cycle only.
+    EXPECT_EQ(mod::stream_registry(app("live")).play_refusal(app("live"), "cam", false), nullptr);
+    EXPECT_STREQ(mod::stream_registry(*other_live).play_refusal(*other_live, "cam", false),
+                 "not published");
+    // The same name is free in the other cycle: no duplicate across registries.
+    FakeSource second(other.loop(), 911);
+    ASSERT_EQ(theirs.admit(*other_live, "cam", second.log_id(), second.peer()), nullptr);
+    theirs.attach(*other_live, "cam", second);
+    EXPECT_NE(second.stream, src.stream);
+    EXPECT_EQ(theirs.find("live/cam"), second.stream);
+    EXPECT_EQ(second.dropped, "");
+    EXPECT_EQ(src.dropped, "");
+
+    theirs.detach(second);
+    EXPECT_EQ(theirs.stream_count(), 0u);
+    EXPECT_EQ(mine.stream_count(), 1u);
+    mine.detach(src);
+    EXPECT_EQ(mine.stream_count(), 0u);
+    other.shutdown();
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ protected:
         srv_->shutdown();
         EXPECT_EQ(srv_->outstanding(), 0u)
             << "pool blocks still referenced after every connection closed";
-        EXPECT_EQ(mod::live_module.stream_count(), 0u) << "a live stream outlived its sessions";
+        EXPECT_EQ(mod::stream_registry(srv_->cycle()).stream_count(), 0u) << "a live stream outlived its sessions";
     }
     TestServer& srv() { return *srv_; }
 

@@ -463,7 +463,7 @@ protected:
         if (!srv) return;
         srv->shutdown();
         EXPECT_EQ(srv->outstanding(), 0u);
-        EXPECT_EQ(mod::live_module.stream_count(), 0u);
+        EXPECT_EQ(mod::stream_registry(srv->cycle()).stream_count(), 0u);
     }
     // A server whose application "live" has `directives` (URLs name the fake server).
     void start(const std::string& directives)

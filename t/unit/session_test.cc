@@ -43,7 +43,7 @@ protected:
         srv.shutdown();
         EXPECT_EQ(srv.outstanding(), 0u)
             << "pool blocks still referenced after every connection closed";
-        EXPECT_EQ(mod::live_module.stream_count(), 0u) << "a live stream outlived its sessions";
+        EXPECT_EQ(mod::stream_registry(srv.cycle()).stream_count(), 0u) << "a live stream outlived its sessions";
     }
 
     TestServer srv{kConf};
