@@ -13,6 +13,7 @@
 #include "modules/play_module.h"
 #include "modules/record_module.h"
 #include "modules/secure_token_module.h"
+#include "modules/stat_xml_module.h"
 #include "modules/stats_module.h"
 #include "modules/stream_gate.h"
 #include "rtmp/rtmp_core_module.h"
@@ -38,6 +39,7 @@ std::span<Module* const> strom_modules()
         &mod::stats_module,
         &mod::events_module,
         &mod::api_module,
+        &mod::stat_xml_module,
     };
     return list;
 }

@@ -94,6 +94,9 @@ struct ClientFigures {
     int64_t started_ms;
     uint64_t dropped;
 
+    // --- for the nginx-rtmp /stat XML (stat_xml_module) ---
+    char flashver[64];  // the RTMP connect's flashVer, empty for HTTP clients
+
     std::string_view key_view() const { return std::string_view(key, key_len); }
 };
 

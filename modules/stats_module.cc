@@ -251,10 +251,10 @@ void StatsModule::fill_source(TrackedStream& t)
     LiveStream& st = *t.st;
     StreamFigures& f = t.f;
     LiveSource* src = st.source();
-    f.source = !src                                             ? SourceKind::none
-               : src->kind() == LiveSource::Kind::publisher    ? SourceKind::local
-               : src->kind() == LiveSource::Kind::worker_pull  ? SourceKind::worker_pull
-                                                               : SourceKind::relay_pull;
+    f.source = !src                                           ? SourceKind::none
+               : src->kind() == LiveSource::Kind::publisher   ? SourceKind::local
+               : src->kind() == LiveSource::Kind::worker_pull ? SourceKind::worker_pull
+                                                              : SourceKind::relay_pull;
     if (!src) {
         f.publisher_addr[0] = f.publisher_proto[0] = f.encoder[0] = 0;
         f.publisher_id = 0;
@@ -298,6 +298,7 @@ void StatsModule::add_publisher_client(TrackedStream& t)
     set_text(f.addr, s->peer());
     set_text(f.protocol, "rtmp");
     f.role = ClientRole::publisher;
+    set_text(f.flashver, s->connect_info().flash_ver);
     memcpy(f.key, t.f.key, t.f.key_len);
     f.key_len = t.f.key_len;
     f.started_ms = start_unix_ms(s->conn());
@@ -435,6 +436,10 @@ void StatsModule::on_player_started(LiveStream& st, LivePlayer& p)
              kind == PlayerKind::rtmp ? static_cast<RtmpPlayer&>(p).s->peer() : conn.peer_text());
     set_text(f.protocol, kind_protocol(kind));
     f.role = ClientRole::player;
+    set_text(f.flashver,
+             kind == PlayerKind::rtmp
+                 ? std::string_view(static_cast<RtmpPlayer&>(p).s->connect_info().flash_ver)
+                 : std::string_view());
     memcpy(f.key, t.f.key, t.f.key_len);
     f.key_len = t.f.key_len;
     f.started_ms = start_unix_ms(conn);
