@@ -11,8 +11,10 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "http/http_core_module.h"
+#include "modules/api_auth.h"
 #include "modules/api_query.h"
 #include "modules/events_module.h"
+#include "modules/http_access_module.h"
 
 namespace strom::mod {
 
@@ -455,6 +457,7 @@ Rc ApiModule::handle(http::HttpSession& s, const AppBlock& location)
 {
     const ApiConf& c = location.conf<ApiConf>(*this);
     if (!*c.api && !*c.metrics) return Rc::declined;
+    if (!api_authorize(s, api_tokens(location), *c.api ? "api" : "metrics")) return Rc::done;
     const http::Request& r = s.request();
     std::string_view rel = r.path.substr(std::min(r.path.size(), location.name.size()));
     while (!rel.empty() && rel[0] == '/') rel.remove_prefix(1);

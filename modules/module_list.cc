@@ -6,6 +6,7 @@
 #include "modules/access_module.h"
 #include "modules/api_module.h"
 #include "modules/events_module.h"
+#include "modules/http_access_module.h"
 #include "modules/http_flv_module.h"
 #include "modules/limit_module.h"
 #include "modules/live_module.h"
@@ -30,6 +31,7 @@ std::span<Module* const> strom_modules()
         &mod::limit_module,
         &mod::http_limit_module,
         &mod::access_module,
+        &mod::http_access_module,
         &mod::secure_token_module,
         &mod::notify_module,
         &mod::live_module,
