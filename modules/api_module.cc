@@ -65,27 +65,6 @@ std::string error_body(const char* why)
     return out;
 }
 
-// One stream of the whole server: its slots on every worker that has it.
-struct StreamView {
-    std::string_view key;
-    std::vector<const StreamFigures*> parts;
-    const StreamFigures* owner = nullptr;  // the part with a local publisher or relay pull
-};
-
-std::vector<StreamView> group_streams(const StatsBoard::Snapshot& snap)
-{
-    std::map<std::string_view, StreamView> by_key;
-    for (const StreamFigures& f : snap.streams) {
-        StreamView& v = by_key[f.key_view()];
-        v.key = f.key_view();
-        v.parts.push_back(&f);
-        if (f.source == SourceKind::local || f.source == SourceKind::relay_pull) v.owner = &f;
-    }
-    std::vector<StreamView> out;
-    for (auto& [k, v] : by_key) out.push_back(std::move(v));
-    return out;
-}
-
 // The part that knows the codecs: the owner, else any part that saw a sequence header.
 const StreamFigures* codec_part(const StreamView& v)
 {

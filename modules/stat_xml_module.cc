@@ -7,6 +7,7 @@
 
 #include "core/conf_setters.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "core/version.h"
 #include "http/http_core_module.h"
 
@@ -15,28 +16,6 @@ namespace strom::mod {
 StatXmlModule stat_xml_module;
 
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i] (1..4), 0 if none; *cp gets the code point.
-size_t utf8_at(std::string_view s, size_t i, uint32_t* cp)
-{
-    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = b(i);
-    size_t n = c < 0x80             ? 1
-               : (c & 0xe0) == 0xc0 ? 2
-               : (c & 0xf0) == 0xe0 ? 3
-               : (c & 0xf8) == 0xf0 ? 4
-                                    : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    uint32_t v = n == 1 ? c : c & (0x7f >> n);
-    for (size_t k = 1; k < n; ++k) {
-        if ((b(i + k) & 0xc0) != 0x80) return 0;
-        v = (v << 6) | (b(i + k) & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (v < kMin[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    *cp = v;
-    return n;
-}
 
 struct Stream {
     std::string_view app, name;
@@ -55,14 +34,14 @@ Apps group(const StatsBoard::Snapshot& snap)
         *app = key.substr(0, slash);
         *name = slash == std::string_view::npos ? std::string_view() : key.substr(slash + 1);
     };
-    for (const StreamFigures& f : snap.streams) {
+    for (StreamView& v : group_streams(snap)) {
         std::string_view app, name;
-        split(f.key_view(), &app, &name);
+        split(v.key, &app, &name);
         Stream& st = apps[app][name];
         st.app = app;
         st.name = name;
-        st.parts.push_back(&f);
-        if (f.source == SourceKind::local || f.source == SourceKind::relay_pull) st.owner = &f;
+        st.parts = std::move(v.parts);
+        st.owner = v.owner;
     }
     for (const ClientFigures& c : snap.clients) {
         std::string_view app, name;
@@ -200,17 +179,25 @@ size_t write_stream(Xml& x, const Stream& st, const StatXmlInfo& info, int64_t n
 
 }  // namespace
 
+// True for U+FFFE and U+FFFF (EF BF BE, EF BF BF), which XML 1.0 cannot carry.
+static bool xml_nonchar(std::string_view s, size_t i, size_t n)
+{
+    return n == 3 && s.compare(i, 2, "\xef\xbf") == 0 &&
+           (s[i + 2] == '\xbe' || s[i + 2] == '\xbf');
+}
+
 void xml_escape(std::string* out, std::string_view s)
 {
     for (size_t i = 0; i < s.size();) {
-        uint32_t cp = 0;
-        size_t n = utf8_at(s, i, &cp);
+        auto c = static_cast<unsigned char>(s[i]);
+        size_t bad = 0;
+        size_t n = c < 0x80 ? 1 : utf8_sequence(s, i, &bad);
         if (n == 0) {
             out->append("\xef\xbf\xbd");  // U+FFFD for a byte that is not UTF-8
             ++i;
             continue;
         }
-        switch (cp) {
+        switch (n == 1 ? c : 0x80) {
             case '&':
                 out->append("&amp;");
                 break;
@@ -227,8 +214,8 @@ void xml_escape(std::string* out, std::string_view s)
                 out->append("&apos;");
                 break;
             default:
-                if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe ||
-                    cp == 0xffff) {
+                if ((n == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+                    xml_nonchar(s, i, n)) {
                     out->push_back('?');
                 } else {
                     out->append(s.substr(i, n));

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <type_traits>
 
 namespace strom::mod {
@@ -206,6 +207,20 @@ void StatsBoard::snapshot(Snapshot* out, bool clients)
         ClientFigures f;
         if (read(s, &f) && is_live(f.pid)) out->clients.push_back(f);
     }
+}
+
+std::vector<StreamView> group_streams(const StatsBoard::Snapshot& snap)
+{
+    std::map<std::string_view, StreamView> by_key;
+    for (const StreamFigures& f : snap.streams) {
+        StreamView& v = by_key[f.key_view()];
+        v.key = f.key_view();
+        v.parts.push_back(&f);
+        if (f.source == SourceKind::local || f.source == SourceKind::relay_pull) v.owner = &f;
+    }
+    std::vector<StreamView> out;
+    for (auto& [k, v] : by_key) out.push_back(std::move(v));
+    return out;
 }
 
 }  // namespace strom::mod

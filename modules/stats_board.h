@@ -162,4 +162,14 @@ private:
 bool pid_alive(pid_t pid);
 int64_t unix_ms();
 
+// One stream of the whole server: its slots on every worker that has it.
+struct StreamView {
+    std::string_view key;
+    std::vector<const StreamFigures*> parts;
+    const StreamFigures* owner = nullptr;  // the part with a local publisher or relay pull
+};
+
+// The snapshot's stream slots grouped by key, in key order (the views point into snap).
+std::vector<StreamView> group_streams(const StatsBoard::Snapshot& snap);
+
 }  // namespace strom::mod
